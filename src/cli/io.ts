@@ -1,0 +1,40 @@
+/**
+ * The CLI's I/O conventions: stdout carries data, stderr carries progress, warnings and errors.
+ * Progress bars only on a TTY and never with --quiet.
+ */
+import { ZsError } from '../errors.js';
+
+export interface Io {
+  /** Writes one line of data to stdout. */
+  out(line: string): void;
+  /** Writes a warning or note to stderr (suppressed by --quiet unless `always`). */
+  note(line: string, always?: boolean): void;
+  /** True when a progress bar may be drawn. */
+  readonly progress: boolean;
+  readonly quiet: boolean;
+}
+
+export function makeIo(quiet: boolean): Io {
+  return {
+    out: (line) => { process.stdout.write(line + '\n'); },
+    note: (line, always = false) => { if (!quiet || always) process.stderr.write(`zs: ${line}\n`); },
+    progress: !quiet && Boolean(process.stderr.isTTY),
+    quiet,
+  };
+}
+
+/** Formats any thrown value as the one line the CLI prints. */
+export function errorLine(e: unknown): string {
+  if (e instanceof ZsError) return e.toLine();
+  if (e instanceof Error) return e.message;
+  return String(e);
+}
+
+/** Plain left-aligned text table (first row is the header). */
+export function table(rows: string[][], align: ('l' | 'r')[] = []): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((c, i) => { widths[i] = Math.max(widths[i] ?? 0, c.length); });
+  return rows
+    .map((row) => row.map((c, i) => (align[i] === 'r' ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd())
+    .join('\n');
+}
