@@ -1,4 +1,8 @@
 /** The list of zs commands. Each module keeps heavy imports inside its handler. */
 import type { CommandFactory } from './command.js';
+import { classifyCommand } from './classify.js';
+import { embedCommand } from './embed.js';
+import { cacheCommand } from './cache.js';
+import { modelsCommand } from './models.js';
 
-export const commands: CommandFactory[] = [];
+export const commands: CommandFactory[] = [classifyCommand, embedCommand, cacheCommand, modelsCommand];

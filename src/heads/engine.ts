@@ -1,0 +1,186 @@
+/**
+ * The fast loss engine: summed log-loss and its gradient for a fixed dataset, on WebAssembly SIMD
+ * kernels (wasm-kernel.ts) over one shared memory, the rows split across worker threads when the data is
+ * large. Same quantity as logLossGrad in logreg.ts (the float64 reference the tests compare it with):
+ *
+ *   evaluate(W [K, d], b [K], gW [K, d], gb [K]) = sum_i -log p(y_i)   (gradient of that sum into gW, gb)
+ *
+ * precision 'f32' (default) keeps the features and the weights of a pass in float32 (half the memory
+ * traffic, twice the SIMD width) and accumulates logits, losses and gradients in float64 per block;
+ * 'f64' keeps everything in float64. Worker threads block on Atomics, so a pass costs no message round
+ * trip; the main thread does its own share meanwhile.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { ZsError } from '../errors.js';
+import type { Dataset } from './logreg.js';
+import { makeLayout, runPass, threadRows, threadViews, type Layout, type ThreadViews } from './engine-pass.js';
+import { CTL } from './engine-ctl.js';
+import { compileKernel, instantiateKernel, paddedDim, sharedMemory, type ElemType, type KernelExports } from './wasm-kernel.js';
+
+export type Precision = ElemType;
+
+export interface EngineOptions {
+  precision?: Precision;
+  /** Threads including the main one; default: all cores when a pass is large (PARALLEL_MIN_WORK), else 1. */
+  threads?: number;
+  /** Rows per block (default 64: a block of 768-float32 rows stays in L2 between forward and backward). */
+  blockRows?: number;
+}
+
+/** n * d * K at and above which a pass is split across threads (below it a worker's start costs more). */
+export const PARALLEL_MIN_WORK = 2e7;
+const PAGE = 65536;
+const MAX_PAGES = 65536;
+/** How long the main thread waits for the workers of one pass before giving up. */
+const PASS_TIMEOUT_MS = 600_000;
+
+export interface LossEngine {
+  readonly data: Dataset;
+  readonly precision: Precision;
+  readonly threads: number;
+  evaluate(W: Float64Array, b: Float64Array, gW: Float64Array, gb: Float64Array): number;
+  close(): Promise<void>;
+}
+
+export function defaultThreads(data: Dataset): number {
+  return data.n * data.d * data.K >= PARALLEL_MIN_WORK ? Math.max(1, availableParallelism()) : 1;
+}
+
+/**
+ * A worker running engine-worker: the built .js next to this file; when running from the .ts sources
+ * (tests under tsx) a bootstrap that registers tsx in the worker first, since loader hooks are per thread.
+ */
+function spawnWorker(init: Record<string, unknown>): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./engine-worker.js', import.meta.url), { workerData: init });
+  const entry = new URL('./engine-worker.ts', import.meta.url).href;
+  const api = import.meta.resolve('tsx/esm/api');
+  const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
+  return new Worker(code, { eval: true, workerData: init });
+}
+
+function fillMemory(buf: SharedArrayBuffer, L: Layout, data: Dataset): void {
+  const { x, n, d } = data;
+  const X = L.elem === 'f32' ? new Float32Array(buf, L.x, n * L.dp) : new Float64Array(buf, L.x, n * L.dp);
+  if (L.dp === d && L.elem === 'f32') X.set(x);
+  else for (let i = 0; i < n; i++) X.set(x.subarray(i * d, (i + 1) * d), i * L.dp);
+  new Int32Array(buf, L.labels, n).set(data.labels);
+}
+
+class WasmEngine implements LossEngine {
+  private readonly wView: Float32Array | Float64Array;
+  private readonly bView: Float64Array;
+  private readonly mine: ThreadViews;
+  private readonly all: ThreadViews[];
+  private closed = false;
+
+  constructor(readonly data: Dataset, readonly precision: Precision, private readonly L: Layout,
+    private readonly kernel: KernelExports, buf: ArrayBufferLike, private readonly workers: Worker[],
+    private readonly ctl: Int32Array, private readonly workerErrors: string[]) {
+    this.wView = L.elem === 'f32' ? new Float32Array(buf, L.w, L.K * L.dp) : new Float64Array(buf, L.w, L.K * L.dp);
+    this.bView = new Float64Array(buf, L.b, L.K);
+    this.all = Array.from({ length: L.threads }, (_, t) => threadViews(buf, L, t));
+    this.mine = this.all[0]!;
+  }
+
+  get threads(): number { return this.L.threads; }
+
+  evaluate(W: Float64Array, b: Float64Array, gW: Float64Array, gb: Float64Array): number {
+    if (this.closed) throw new ZsError('E_ENGINE_CLOSED', 'the loss engine was used after close()');
+    const { d, K, dp } = this.L;
+    for (let k = 0; k < K; k++) this.wView.set(W.subarray(k * d, (k + 1) * d), k * dp);
+    this.bView.set(b);
+    const nw = this.workers.length;
+    if (nw > 0) {
+      Atomics.store(this.ctl, CTL.DONE, 0);
+      Atomics.add(this.ctl, CTL.GEN, 1);
+      Atomics.notify(this.ctl, CTL.GEN);
+    }
+    const [start, end] = threadRows(this.L, 0);
+    runPass(this.kernel, this.L, this.mine, start, end);
+    if (nw > 0) this.waitWorkers(nw);
+    let loss = 0;
+    gW.fill(0);
+    gb.fill(0);
+    for (const v of this.all) {
+      loss += v.out[0]!;
+      for (let k = 0; k < K; k++) {
+        gb[k]! += v.gb[k]!;
+        const go = k * d, to = k * dp;
+        for (let j = 0; j < d; j++) gW[go + j]! += v.g[to + j]!;
+      }
+    }
+    return loss;
+  }
+
+  private waitWorkers(nw: number): void {
+    const started = Date.now();
+    for (;;) {
+      const done = Atomics.load(this.ctl, CTL.DONE);
+      if (done >= nw) break;
+      if (Atomics.wait(this.ctl, CTL.DONE, done, 1000) === 'timed-out' && Date.now() - started > PASS_TIMEOUT_MS) {
+        throw new ZsError('E_ENGINE_WORKER', `a loss-engine worker did not finish its pass in ${PASS_TIMEOUT_MS / 1000} s`,
+          { hint: 'the machine may be out of memory; retry with fewer threads' });
+      }
+    }
+    if (Atomics.load(this.ctl, CTL.FAILED) !== 0) {
+      throw new ZsError('E_ENGINE_WORKER', `a loss-engine worker failed: ${this.workerErrors.join('; ') || 'unknown error'}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.workers.length === 0) return;
+    Atomics.store(this.ctl, CTL.CMD, CTL.STOP);
+    Atomics.add(this.ctl, CTL.GEN, 1);
+    Atomics.notify(this.ctl, CTL.GEN);
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+function startWorker(init: Record<string, unknown>, errors: string[]): Promise<Worker> {
+  return new Promise((resolve, reject) => {
+    const w = spawnWorker(init);
+    const onError = (e: Error): void => { errors.push(e.message); reject(e); };
+    const onExit = (code: number): void => reject(new Error(`worker exited with code ${code} before it was ready`));
+    w.on('error', onError);
+    w.once('exit', onExit);
+    w.on('message', (m: { ready?: boolean; error?: string }) => {
+      if (m.error) errors.push(m.error);
+      if (m.ready) { w.off('exit', onExit); resolve(w); }
+    });
+  });
+}
+
+/** Copies the dataset into wasm memory, compiles the kernel for its shape and starts the workers. */
+export async function createEngine(data: Dataset, options: EngineOptions = {}): Promise<LossEngine> {
+  const precision = options.precision ?? 'f32';
+  const threads = Math.max(1, Math.min(options.threads ?? defaultThreads(data), Math.ceil(data.n / 64)));
+  const B = options.blockRows ?? 64;
+  const dp = paddedDim(data.d, precision);
+  const L = makeLayout(precision, data.n, data.d, dp, data.K, B, threads);
+  const pages = Math.ceil(L.bytes / PAGE);
+  if (pages > MAX_PAGES) {
+    throw new ZsError('E_TOO_LARGE', `the features (${data.n} x ${data.d}, ${precision}) need ${(L.bytes / 2 ** 30).toFixed(1)} GiB, over the 4 GiB a WebAssembly memory can hold`,
+      { hint: precision === 'f64' ? 'use float32 precision or fewer samples' : 'use fewer samples' });
+  }
+  const memory = sharedMemory(pages);
+  fillMemory(memory.buffer, L, data);
+  const module = compileKernel({ elem: precision, dp, K: data.K }, pages);
+  const kernel = instantiateKernel(module, memory);
+  const ctl = new Int32Array(new SharedArrayBuffer(CTL.SLOTS * 4));
+  const errors: string[] = [];
+  const workers: Worker[] = [];
+  try {
+    for (let t = 1; t < threads; t++) {
+      const [start, end] = threadRows(L, t);
+      workers.push(await startWorker({ memory, module, layout: L, thread: t, start, end, ctl }, errors));
+    }
+  } catch (e) {
+    await Promise.all(workers.map((w) => w.terminate()));
+    throw new ZsError('E_ENGINE_WORKER', `cannot start a loss-engine worker thread: ${e instanceof Error ? e.message : String(e)}`,
+      { hint: 'retry with threads: 1', cause: e });
+  }
+  return new WasmEngine(data, precision, L, kernel, memory.buffer, workers, ctl, errors);
+}

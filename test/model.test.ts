@@ -1,0 +1,148 @@
+/** The model's embeddings against the reference Python stack, and zero-shot probabilities against the combined graph. */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Model } from '../src/embed/model.js';
+import { ZeroShotClassifier } from '../src/heads/zeroshot.js';
+import { createSession } from '../src/runtime/session.js';
+import { ZsError } from '../src/errors.js';
+import { CLIP_DIR, VIT_DIR, REF_DIR, REF_IMAGES } from './_helpers.js';
+
+interface RefImage { image_embeds: number[] }
+interface RefText { text: string; input_ids: number[]; text_embeds: number[] }
+const ref = JSON.parse(readFileSync(join(REF_DIR, 'clip-reference.json'), 'utf8')) as {
+  logit_scale: number;
+  images: Record<string, RefImage>;
+  texts: RefText[];
+};
+const vitRef = JSON.parse(readFileSync(join(REF_DIR, 'vit-reference.json'), 'utf8')) as {
+  images: Record<string, { vit_pooler_output: number[] }>;
+};
+
+function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let ab = 0, aa = 0, bb = 0;
+  for (let i = 0; i < a.length; i++) { ab += a[i]! * b[i]!; aa += a[i]! * a[i]!; bb += b[i]! * b[i]!; }
+  return ab / Math.sqrt(aa * bb);
+}
+
+const names = Object.keys(ref.images);
+
+test('image embeddings match the reference (cosine >= 0.99999)', async () => {
+  const model = await Model.load(CLIP_DIR, { threads: 1 });
+  const r = await model.embedImages(names.map((n) => join(REF_IMAGES, n)));
+  assert.equal(r.failures.length, 0);
+  const d = r.embeddings.dims[1];
+  assert.is(d, 16);
+  names.forEach((n, i) => {
+    const cos = cosine(r.embeddings.data.subarray(i * d, (i + 1) * d), ref.images[n]!.image_embeds);
+    assert.ok(cos >= 0.99999, `${n}: cosine ${cos}`);
+  });
+  await model.close();
+});
+
+test('text embeddings match the reference on all reference strings (cosine >= 0.99999)', async () => {
+  const model = await Model.load(CLIP_DIR, { threads: 1 });
+  const e = await model.embedTexts(ref.texts.map((t) => t.text));
+  const d = e.dims[1];
+  let worst = 1;
+  ref.texts.forEach((t, i) => { worst = Math.min(worst, cosine(e.data.subarray(i * d, (i + 1) * d), t.text_embeds)); });
+  assert.ok(worst >= 0.99999, `worst cosine ${worst}`);
+  await model.close();
+});
+
+test('the logit scale is read from the combined graph', async () => {
+  const model = await Model.load(CLIP_DIR, { threads: 1 });
+  const { scale, bias } = await model.logitScale();
+  assert.ok(Math.abs(scale - ref.logit_scale) < 1e-4 * ref.logit_scale, `scale ${scale} vs ${ref.logit_scale}`);
+  assert.is(bias, 0);
+  await model.close();
+});
+
+test('zero-shot probabilities equal the combined graph to 1e-5', async () => {
+  const model = await Model.load(CLIP_DIR, { threads: 1 });
+  const labels = ['cat', 'coffee cup', 'rainbow gradient', 'a very long label '.repeat(12).trim()];
+  const zs = await ZeroShotClassifier.create(model, labels);
+  const paths = names.map((n) => join(REF_IMAGES, n));
+  const { embeddings } = await model.embedImages(paths);
+  const ours = zs.scores(embeddings);
+  // the combined graph on the same pixels and prompt ids
+  const session = await createSession(join(CLIP_DIR, 'onnx', 'model.onnx'), { threads: 1 });
+  const ort = session.ort;
+  const { height: h, width: w } = model.preprocess;
+  const pix = new Float32Array(paths.length * 3 * h * w);
+  for (let i = 0; i < paths.length; i++) await model.preprocess.run(paths[i]!, pix, i * 3 * h * w);
+  const tok = await model.tokenize(labels.map((l) => `a photo of a ${l}.`));
+  const out = await session.run({
+    input_ids: new ort.Tensor('int64', tok.inputIds, tok.dims),
+    attention_mask: new ort.Tensor('int64', tok.attentionMask, tok.dims),
+    pixel_values: new ort.Tensor('float32', pix, [paths.length, 3, h, w]),
+  });
+  const logits = out.logits_per_image!.data as Float32Array;
+  const C = labels.length;
+  let maxDiff = 0;
+  for (let i = 0; i < paths.length; i++) {
+    let m = -Infinity, s = 0;
+    for (let c = 0; c < C; c++) m = Math.max(m, logits[i * C + c]!);
+    for (let c = 0; c < C; c++) s += Math.exp(logits[i * C + c]! - m);
+    for (let c = 0; c < C; c++) maxDiff = Math.max(maxDiff, Math.abs(Math.exp(logits[i * C + c]! - m) / s - ours[i * C + c]!));
+  }
+  assert.ok(maxDiff <= 1e-5, `max probability difference ${maxDiff}`);
+  await session.release();
+  await model.close();
+});
+
+test('prompt ensembles average normalized prompt embeddings', async () => {
+  const model = await Model.load(CLIP_DIR, { threads: 1 });
+  const templates = ['a photo of a {}.', 'a drawing of a {}.', 'a {} in a video game.'];
+  const zs = await ZeroShotClassifier.create(model, ['cat', 'dog'], { templates });
+  const prompts = await model.embedTexts(templates.map((t) => t.replace('{}', 'dog')));
+  const mean = new Float64Array(16);
+  for (let t = 0; t < 3; t++) for (let k = 0; k < 16; k++) mean[k]! += prompts.data[t * 16 + k]!;
+  const dog = zs.classEmbeddings.data.subarray(16, 32);
+  assert.ok(cosine(mean, dog) > 0.999999);
+  let norm = 0;
+  for (const v of dog) norm += v * v;
+  assert.ok(Math.abs(norm - 1) < 1e-5);
+  await model.close();
+});
+
+test('a ViT folder embeds images with its pooled output and has no text tower', async () => {
+  const model = await Model.load(VIT_DIR, { threads: 1 });
+  const vnames = Object.keys(vitRef.images);
+  const r = await model.embedImages(vnames.map((n) => join(REF_IMAGES, n)));
+  assert.is(r.embeddings.dims[1], 32);
+  vnames.forEach((n, i) => {
+    const cos = cosine(r.embeddings.data.subarray(i * 32, (i + 1) * 32), vitRef.images[n]!.vit_pooler_output);
+    assert.ok(cos >= 0.99999, `${n}: cosine ${cos}`);
+  });
+  try {
+    await model.embedTexts(['a cat']);
+    assert.unreachable('expected an error');
+  } catch (e) {
+    assert.instance(e, ZsError);
+    assert.match((e as ZsError).message, /without a text tower/);
+  }
+  await model.close();
+});
+
+test('a batch keeps going past a bad file and reports it', async () => {
+  const model = await Model.load(CLIP_DIR, { threads: 1, batchSize: 2 });
+  const paths = [join(REF_IMAGES, names[0]!), join(REF_DIR, 'clip-reference.json'), join(REF_IMAGES, 'missing.png'), join(REF_IMAGES, names[1]!)];
+  const r = await model.embedImages(paths);
+  assert.equal(r.indices, [0, 3]);
+  assert.equal(r.failures.map((f) => f.index), [1, 2]);
+  assert.match(r.failures[0]!.error.message, /clip-reference\.json/);
+  assert.match(r.failures[1]!.error.message, /missing\.png/);
+  await model.close();
+});
+
+test('--dtype q8 loads the quantized graphs', async () => {
+  const model = await Model.load(CLIP_DIR, { threads: 1, dtype: 'q8' });
+  assert.match(model.folder.graphs.vision, /vision_model_quantized\.onnx$/);
+  const e = await model.embedTexts(['a photo of a cat.']);
+  assert.is(e.dims[1], 16);
+  await model.close();
+});
+
+test.run();
