@@ -68,7 +68,7 @@ async function runZs(): Promise<number> {
   const t = process.hrtime.bigint();
   // a real pull reads the file's identity with HEAD first: included
   const remote = await headFile(url, ctx);
-  const d = await downloadFile(url, zsOut, { size: remote.size, sha256: remote.sha256 }, ctx, { retries: 0 });
+  const d = await downloadFile(url, zsOut, { size: remote.size, sha256: remote.sha256 }, ctx);
   const secs = Number(process.hrtime.bigint() - t) / 1e9;
   if (d.sha256 !== digest || statSync(zsOut).size !== size) throw new Error('zs download differs');
   rmSync(zsOut, { force: true });

@@ -19,6 +19,7 @@ const ROOT = join(import.meta.dirname, '..');
 const REF = join(ROOT, 'test', 'fixtures', 'reference');
 const REF_NAMES = ['chelsea.png', 'chelsea_q90.jpg', 'coffee.png', 'gradient_320x200.png'];
 const OUT_DIR = '/tmp/zs-bench-preprocess';
+const GOLDEN_DIR = join(ROOT, 'test', 'fixtures', 'image-goldens');
 const config = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'tiny-random-clip', 'preprocessor_config.json'), 'utf8'));
 
 function arg(name: string, fallback: number): number {
@@ -46,10 +47,10 @@ async function makeLarge(i: number): Promise<string> {
   const W = 4032, H = 3024;
   const up = await sharp(src).resize(W, H, { kernel: 'cubic', fit: 'fill' }).flop(i % 4 >= 2).raw().toBuffer();
   const next = rng(1234 + i);
-  const grain = 10 + 2 * i;
+  const grain = 3 + i / 2;
   for (let y = 0; y < H; y++) {
     for (let x = 0; x < W; x++) {
-      const texture = 6 * Math.sin(x * 0.9 + i) * Math.sin(y * 0.7);
+      const texture = 3 * Math.sin(x * 0.9 + i) * Math.sin(y * 0.7);
       const p = (y * W + x) * 3;
       const n = (next() - 0.5) * grain + texture;
       for (let c = 0; c < 3; c++) up[p + c] = Math.max(0, Math.min(255, Math.round(up[p + c]! + n)));
@@ -66,9 +67,8 @@ async function sharpResize(file: string, out: Float32Array, kernel: 'lanczos3' |
   const [w, h] = [meta.width!, meta.height!];
   const s = 224;
   const [tw, th] = w <= h ? [s, Math.trunc((s * h) / w)] : [Math.trunc((s * w) / h), s];
-  const raw = await img.resize(tw, th, { kernel, fit: 'fill' }).removeAlpha().raw().toBuffer();
-  const pre = createPreprocessor(config);
-  return pre.fromRgb({ data: new Uint8Array(raw), width: tw, height: th }, out);
+  const raw = await img.resize(tw, th, { kernel, fit: 'fill' }).removeAlpha().toColourspace('srgb').raw().toBuffer();
+  return createPreprocessor(config).fromRgb({ data: new Uint8Array(raw), width: tw, height: th }, out);
 }
 
 function diff(a: Float32Array, b: Float32Array): { mean: number; max: number } {
@@ -99,12 +99,23 @@ async function throughput(pre: Preprocessor, files: string[], concurrency: numbe
   return total / ((performance.now() - t) / 1000);
 }
 
+async function sharpThroughput(files: string[], concurrency: number, total: number): Promise<number> {
+  let next = 0;
+  const t = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    const out = new Float32Array(3 * 224 * 224);
+    while (next < total) await sharpResize(files[next++ % files.length]!, out);
+  }));
+  return total / ((performance.now() - t) / 1000);
+}
+
 const fmt = (d: { mean: number; max: number }) => `mean|diff| ${d.mean.toFixed(5)}  max|diff| ${d.max.toFixed(4)}`;
 
 async function main(): Promise<void> {
   const n = arg('images', 8);
   const concurrency = arg('concurrency', 2);
   mkdirSync(OUT_DIR, { recursive: true });
+  sharp.cache(false); // no libvips operation cache between repeated runs of the same files
   console.log(`# bench-preprocess: ${cpus().length} CPUs (${cpus()[0]?.model}), sharp ${sharp.versions.sharp}, libvips ${sharp.versions.vips}`);
   const files: string[] = [];
   for (let i = 0; i < n; i++) files.push(await makeLarge(i));
@@ -138,16 +149,30 @@ async function main(): Promise<void> {
     console.log(`sharp resize (${kernel}): worst image ${fmt(worst)}`);
   }
 
-  console.log('\n## Reference images (transformers pixel_values), targets mean <= 0.005, max <= 0.02');
-  const fast2 = fast[margins.indexOf(2)]!;
+  console.log('\n## Reference images (transformers pixel_values), targets mean <= 0.005, max <= 0.02 (fastDecode: default margin)');
+  const fastDefault = createPreprocessor(config, { fastDecode: true });
   for (const name of REF_NAMES) {
     const buf = readFileSync(join(REF, 'pixels', `${name}.f32`));
     const ref = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
     const file = join(REF, 'images', name);
     const e = diff(await exact.run(file, a), ref);
-    const f = diff(await fast2.run(file, b), ref);
+    const f = diff(await fastDefault.run(file, b), ref);
     const s = diff(await sharpResize(file, b), ref);
     console.log(`${name.padEnd(22)} exact: ${fmt(e)} | fastDecode: ${fmt(f)} | sharp resize: ${fmt(s)}`);
+  }
+
+  console.log('\n## Small upscaled images (PIL goldens of scripts/make-image-goldens.py, CLIP config)');
+  const goldens = JSON.parse(readFileSync(join(GOLDEN_DIR, 'goldens.json'), 'utf8')) as {
+    tables: Record<string, number[][]>; cases: Array<{ input: string; config: string; golden: string }>;
+  };
+  for (const g of goldens.cases.filter((c) => c.config === 'clip' && ['tiny_7x5.png', 'wide.png', 'gray.png'].includes(c.input))) {
+    const png = await sharp(join(GOLDEN_DIR, 'out', g.golden)).raw().toBuffer();
+    const expected = new Float32Array(3 * 224 * 224);
+    for (let i = 0; i < 224 * 224; i++) for (let c = 0; c < 3; c++) expected[c * 224 * 224 + i] = goldens.tables.clip![c]![png[i * 3 + c]!]!;
+    const file = join(GOLDEN_DIR, 'inputs', g.input);
+    const e = diff(await exact.run(file, a), expected);
+    const s = diff(await sharpResize(file, b), expected);
+    console.log(`${g.input.padEnd(22)} exact: ${fmt(e)} | sharp resize: ${fmt(s)}`);
   }
 
   console.log('\n## Time per image (sequential, one image in flight)');
@@ -161,8 +186,10 @@ async function main(): Promise<void> {
   console.log(`\n## Throughput with ${concurrency} images in flight (sharp's libvips threads: ${sharp.concurrency()})`);
   const total = 4 * n;
   console.log(`exact: ${(await throughput(exact, files, concurrency, Math.max(n, 8))).toFixed(1)} images/s`);
-  console.log(`fastDecode margin 2: ${(await throughput(fast2, files, concurrency, total)).toFixed(1)} images/s`);
-  console.log(`fastDecode margin 1: ${(await throughput(fast[0]!, files, concurrency, total)).toFixed(1)} images/s`);
+  for (const [k, m] of margins.entries()) {
+    console.log(`fastDecode margin ${m}: ${(await throughput(fast[k]!, files, concurrency, total)).toFixed(1)} images/s`);
+  }
+  console.log(`sharp resize (lanczos3): ${(await sharpThroughput(files, concurrency, total)).toFixed(1)} images/s`);
 }
 
 main().catch((e) => {

@@ -152,6 +152,17 @@ test('401: the error says HF_TOKEN; with HF_TOKEN the pull goes through and the 
   assert.ok(hub.log.filter((l) => l.url.includes('/resolve/')).every((l) => l.auth === 'Bearer hf_secret' || l.status === 401));
 });
 
+test('HF_TOKEN goes to the hub but not to a redirect on another host (the CDN)', async () => {
+  hub.knobs.token = 'hf_secret';
+  hub.knobs.cdnBase = hub.url; // 127.0.0.1, while the client talks to localhost
+  const r = await pullModel(ref(), { dtype: 'q8', env: { ...env(), HF_ENDPOINT: hub.url.replace('127.0.0.1', 'localhost'), HF_TOKEN: 'hf_secret' } });
+  assert.ok(r.downloaded.length === 8);
+  const cdn = hub.log.filter((l) => l.url.startsWith('/cdn/'));
+  assert.is(cdn.length, 3);
+  assert.ok(cdn.every((l) => l.auth === undefined), 'no token to the CDN host');
+  assert.ok(hub.log.filter((l) => l.url.includes('/resolve/')).every((l) => l.auth === 'Bearer hf_secret'));
+});
+
 test('catalog pins: a pinned sha256 the server disagrees with stops the pull before any bytes move', async () => {
   const base = findEntry(loadCatalog({}), 'clip-vit-b32')!;
   const pins = Object.fromEntries(['onnx/vision_model_quantized.onnx', 'onnx/text_model_quantized.onnx', 'onnx/model_quantized.onnx'].map((p) => [p, { bytes: hub.file(REPO, p).size, exact: true, sha256: hub.file(REPO, p).sha256 }]));

@@ -61,7 +61,8 @@ const list = defineCommand<CacheArgs & { json: boolean }>({
   },
 });
 
-function progressSink(io: Io, label: string) {
+/** A pull's progress as a bytes bar on stderr (TTY only, not with --quiet), plus a note while waiting for another pull. */
+export function downloadProgress(io: Io, label: string) {
   let bar: Progress | undefined;
   let pending: Promise<Progress> | undefined;
   return {
@@ -88,7 +89,7 @@ const pull = defineCommand<CacheArgs & { model: string; dtype: Dtype }>({
       io.out(loc.dir);
       return;
     }
-    const sink = progressSink(io, `pull ${loc.spec.ref.id}`);
+    const sink = downloadProgress(io, `pull ${loc.spec.ref.id}`);
     let r: Awaited<ReturnType<typeof m.pullModel>>;
     try {
       // offline: resolveModel throws the error that names what is missing

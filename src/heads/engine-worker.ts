@@ -25,7 +25,7 @@ function serve(init: WorkerInit): void {
   const kernel = instantiateKernel(module, memory);
   const views = threadViews(memory.buffer, layout, thread);
   parentPort!.postMessage({ ready: true });
-  let gen = Atomics.load(ctl, CTL.GEN);
+  let gen = 0; // the control array starts zeroed; never read it here (the main thread may already have bumped it)
   for (;;) {
     Atomics.wait(ctl, CTL.GEN, gen);
     gen = Atomics.load(ctl, CTL.GEN);

@@ -52,10 +52,25 @@ export interface LbfgsResult {
 const C1 = 1e-4;
 const C2 = 0.9;
 
-function dot(a: Float64Array, b: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
+// Small monomorphic vector helpers (V8 inlines them); n is passed so loops have a known bound.
+function dot(a: Float64Array, b: Float64Array, n: number): number {
+  let s0 = 0, s1 = 0;
+  let i = 0;
+  for (; i + 1 < n; i += 2) { s0 += a[i]! * b[i]!; s1 += a[i + 1]! * b[i + 1]!; }
+  if (i < n) s0 += a[i]! * b[i]!;
+  return s0 + s1;
+}
+/** y += a * x */
+function axpy(a: number, x: Float64Array, y: Float64Array, n: number): void {
+  for (let i = 0; i < n; i++) y[i] = y[i]! + a * x[i]!;
+}
+/** out = x0 + t * p */
+function stepTo(x0: Float64Array, t: number, p: Float64Array, out: Float64Array, n: number): void {
+  for (let i = 0; i < n; i++) out[i] = x0[i]! + t * p[i]!;
+}
+/** out = a - b */
+function diff(a: Float64Array, b: Float64Array, out: Float64Array, n: number): void {
+  for (let i = 0; i < n; i++) out[i] = a[i]! - b[i]!;
 }
 
 export function maxAbs(_x: Float64Array, g: Float64Array): number {
@@ -91,9 +106,9 @@ function lineSearch(fg: Objective, x0: Float64Array, f0: number, dg0: number, p:
   let best = 0, fBest = f0;
   let t = step0;
   for (let evals = 1; evals <= maxEvals; evals++) {
-    for (let i = 0; i < n; i++) tmp.x[i] = x0[i]! + t * p[i]!;
+    stepTo(x0, t, p, tmp.x, n);
     tmp.f = fg(tmp.x, tmp.g);
-    tmp.dg = dot(tmp.g, p);
+    tmp.dg = dot(tmp.g, p, n);
     counter.evals++;
     const ft = tmp.f, gt = tmp.dg;
     if (!Number.isFinite(ft)) { // overflow: the bracket ends here
@@ -167,41 +182,42 @@ export function lbfgs(fg: Objective, x0: Float64Array, options: LbfgsOptions = {
   if (gn <= gtol) return finish('gtol');
   while (iteration < maxIter) {
     // two-loop recursion: p = -H g
-    for (let i = 0; i < n; i++) p[i] = -cur.g[i]!;
+    const g = cur.g;
+    for (let i = 0; i < n; i++) p[i] = -g[i]!;
     for (let k = 0; k < stored; k++) {
       const j = (head - 1 - k + m) % m;
-      const a = rho[j]! * dot(S[j]!, p);
+      const a = rho[j]! * dot(S[j]!, p, n);
       alpha[j] = a;
-      const y = Y[j]!;
-      for (let i = 0; i < n; i++) p[i]! -= a * y[i]!;
+      axpy(-a, Y[j]!, p, n);
     }
     if (stored > 0) {
       const j = (head - 1 + m) % m;
-      const gamma = 1 / (rho[j]! * dot(Y[j]!, Y[j]!));
-      for (let i = 0; i < n; i++) p[i]! *= gamma;
+      const yj = Y[j]!;
+      const gamma = 1 / (rho[j]! * dot(yj, yj, n));
+      for (let i = 0; i < n; i++) p[i] = p[i]! * gamma;
     }
     for (let k = stored - 1; k >= 0; k--) {
       const j = (head - 1 - k + m) % m;
-      const beta = rho[j]! * dot(Y[j]!, p);
-      const s = S[j]!;
-      const c = alpha[j]! - beta;
-      for (let i = 0; i < n; i++) p[i]! += c * s[i]!;
+      const beta = rho[j]! * dot(Y[j]!, p, n);
+      axpy(alpha[j]! - beta, S[j]!, p, n);
     }
-    let dg0 = dot(cur.g, p);
+    let dg0 = dot(g, p, n);
     if (!(dg0 < 0)) { // not a descent direction (bad curvature pairs): restart from steepest descent
       stored = 0;
-      for (let i = 0; i < n; i++) p[i] = -cur.g[i]!;
-      dg0 = dot(cur.g, p);
+      for (let i = 0; i < n; i++) p[i] = -g[i]!;
+      dg0 = dot(g, p, n);
     }
+    if (process.env.ZSDBG && iteration % 10 === 0) process.stderr.write(`DBG ${iteration} f=${cur.f.toFixed(8)} gap=${(-dg0/2).toExponential(2)} gth=${maxAbs(g,g).toExponential(2)} gn=${gn.toExponential(2)}\n`);
     const step0 = stored === 0 ? Math.min(1, 1 / Math.sqrt(-dg0)) : 1;
     const t = lineSearch(fg, cur.x, cur.f, dg0, p, step0, next, tmp, maxLs, counter);
     if (t === 0) { stop = 'lineSearch'; break; }
     iteration++;
     // curvature pair
     const s = S[head]!, y = Y[head]!;
-    for (let i = 0; i < n; i++) { s[i] = next.x[i]! - cur.x[i]!; y[i] = next.g[i]! - cur.g[i]!; }
-    const sy = dot(s, y);
-    if (sy > 1e-10 * dot(y, y)) { rho[head] = 1 / sy; head = (head + 1) % m; stored = Math.min(stored + 1, m); }
+    diff(next.x, cur.x, s, n);
+    diff(next.g, cur.g, y, n);
+    const sy = dot(s, y, n);
+    if (sy > 1e-10 * dot(y, y, n)) { rho[head] = 1 / sy; head = (head + 1) % m; stored = Math.min(stored + 1, m); }
     const fOld = cur.f;
     const swap = cur.x; cur.x = next.x; next.x = swap;
     const swapG = cur.g; cur.g = next.g; next.g = swapG;

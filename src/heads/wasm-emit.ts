@@ -123,7 +123,7 @@ export interface MemoryImport {
 function section(out: number[], id: number, content: number[]): void {
   out.push(id);
   uleb(out, content.length);
-  out.push(...content);
+  for (const byte of content) out.push(byte);
 }
 
 function name(out: number[], s: string): void {
@@ -166,9 +166,10 @@ export function assemble(memory: MemoryImport, funcs: readonly FuncDef[]): Uint8
     const locals = f.body.localTypes;
     uleb(body, locals.length);
     for (const t of locals) { body.push(1, VALTYPE[t]); }
-    body.push(...f.body.code, 0x0b);
+    for (const byte of f.body.code) body.push(byte);
+    body.push(0x0b);
     uleb(code, body.length);
-    code.push(...body);
+    for (const byte of body) code.push(byte);
   }
   section(out, 10, code);
   return Uint8Array.from(out);

@@ -16,7 +16,7 @@
  * Fast decode (`shrinkOnLoad`): JPEG and WebP files can be decoded at 1/2, 1/4 or 1/8 scale (libjpeg DCT scaling,
  * libwebp scaled decoding) through libvips' load options (`file.jpg[shrink=8]`), so sharp's own resampler never
  * touches the pixels. The largest factor whose result still covers the caller's minimum size is used. Only files:
- * sharp passes no load options for buffers, so buffers are always decoded at full size.
+ * sharp passes no load options for buffers, so buffers (and files whose name ends in "]") are decoded at full size.
  */
 import { promises as fsp, constants as fsc } from 'node:fs';
 import { ZsError } from '../errors.js';
@@ -104,6 +104,14 @@ async function checkFile(path: string): Promise<void> {
   }
 }
 
+async function readBytes(path: string): Promise<Buffer> {
+  try {
+    return await fsp.readFile(path);
+  } catch (e) {
+    throw new ZsError('E_IMAGE_READ', `cannot read image ${path}: ${(e as Error).message}`, { hint: 'check the path and its permissions', cause: e });
+  }
+}
+
 /** Upright (EXIF-rotated) size from metadata: orientations 5..8 swap width and height. */
 function uprightSize(meta: Metadata): { width: number; height: number } {
   const w = meta.width ?? 0;
@@ -176,7 +184,9 @@ export async function decodeImage(input: ImageInput, opts: DecodeOptions = {}): 
   else if (input.length === 0) {
     throw new ZsError('E_IMAGE_DECODE', `cannot decode image ${label}: the data is empty (0 bytes)`, { hint: 're-download or re-export the image' });
   }
-  const src = isPath ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  // libvips reads a trailing "[...]" of a file name as load options: such names are read as bytes instead.
+  const literal = isPath && input.endsWith(']');
+  const src = !isPath ? Buffer.from(input.buffer, input.byteOffset, input.byteLength) : literal ? await readBytes(input) : input;
 
   const sharp = (await import('sharp')).default;
   let meta: Metadata;
@@ -188,17 +198,15 @@ export async function decodeImage(input: ImageInput, opts: DecodeOptions = {}): 
   const fullW = meta.width ?? 0;
   const fullH = meta.pageHeight ?? meta.height ?? 0;
   if (fullW * fullH > maxPixels) {
-    const mp = (x: number) => (x / 1e6).toFixed(1);
     throw new ZsError('E_IMAGE_TOO_LARGE',
-      `image ${label} is ${fullW}x${fullH} = ${mp(fullW * fullH)} MP, over the limit of ${mp(maxPixels)} MP`,
-      { hint: 'raise the pixel limit (maxPixels) if you trust this file, or downscale it first' });
+      `image ${label} is ${fullW}x${fullH} = ${fullW * fullH} pixels, over the limit of ${maxPixels} pixels`,
+      { hint: 'raise --max-pixels (maxPixels in the library) if you trust this file, or downscale it first' });
   }
   const upright = uprightSize(meta);
 
   let shrink = 1;
   let loadFrom: string | Buffer = src;
-  // A path ending in "]" would already be parsed by libvips as load options: never add ours to such a name.
-  if (opts.shrinkOnLoad && isPath && SHRINKABLE.has(meta.format ?? '') && !input.endsWith(']')) {
+  if (opts.shrinkOnLoad && isPath && !literal && SHRINKABLE.has(meta.format ?? '')) {
     const min = opts.shrinkOnLoad.minSize(upright.width, upright.height);
     shrink = chooseShrink(upright.width, upright.height, min.width, min.height);
     if (shrink > 1) loadFrom = meta.format === 'jpeg' ? `${input}[shrink=${shrink}]` : `${input}[scale=${1 / shrink}]`;

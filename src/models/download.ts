@@ -7,7 +7,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
-import { pipeline } from 'node:stream/promises';
 import { ZsError } from '../errors.js';
 import { cleanEtag, header, httpGet, hubError, networkError, type FileContext, type HttpOptions } from './hub.js';
 
@@ -136,6 +135,29 @@ async function get(url: string, headers: Record<string, string>, opts: HttpOptio
   throw new ZsError('E_HUB_HTTP', `too many redirects for ${ctx.path} of ${ctx.model}`, { hint: 'check HF_ENDPOINT' });
 }
 
+/**
+ * Streams a response body into `file`, calling `onChunk` for each chunk. Resolves when every received byte is on
+ * disk, with the network error if the connection broke (the bytes before it are kept); rejects on a write error.
+ */
+function streamTo(res: IncomingMessage, file: string, flags: 'a' | 'w', onChunk: (c: Buffer) => void): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const out = createWriteStream(file, { flags, highWaterMark: 1 << 20 });
+    let cut: unknown;
+    out.on('error', reject);
+    out.on('drain', () => res.resume());
+    out.on('finish', () => resolve(cut));
+    res.on('data', (chunk: Buffer) => {
+      onChunk(chunk);
+      if (!out.write(chunk)) res.pause();
+    });
+    res.on('error', (e) => { cut ??= e; });
+    res.on('close', () => {
+      if (!res.complete) cut ??= new Error('connection closed early');
+      if (!out.destroyed) out.end();
+    });
+  });
+}
+
 /** One attempt: resume (or start) the partial file and stream the rest. Throws Cut on a network failure. */
 async function attempt(url: string, dest: string, expected: Expected, opts: DownloadOptions, ctx: FileContext): Promise<{ resumedFrom: number; h: { sha: Hash; git?: Hash } }> {
   const part = partialPath(dest);
@@ -182,27 +204,20 @@ async function attempt(url: string, dest: string, expected: Expected, opts: Down
   const etag = cleanEtag(header(res.headers, 'etag'));
   const newMeta: PartialMeta = { sha256: expected.sha256, gitSha1: expected.gitSha1, size: expected.size, etag };
   let written = start;
+  let cut: unknown;
   try {
     await fsp.writeFile(metaPath(dest), JSON.stringify(newMeta));
-    const out = createWriteStream(part, { flags: start > 0 ? 'a' : 'w', highWaterMark: 1 << 20 });
-    const onBytes = opts.onBytes;
-    const sha = h.sha;
-    const git = h.git;
-    res.on('data', (chunk: Buffer) => {
-      sha.update(chunk);
-      git?.update(chunk);
+    cut = await streamTo(res, part, start > 0 ? 'a' : 'w', (chunk) => {
+      h.sha.update(chunk);
+      h.git?.update(chunk);
       written += chunk.length;
-      onBytes?.(written);
+      opts.onBytes?.(written);
     });
-    await pipeline(res, out);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EACCES' || code === 'EROFS' || code === 'EPERM') {
-      res.destroy();
-      throw diskError(e, dest, await sizeOf(part), expected.size, ctx);
-    }
-    throw new Cut(e);
+    res.destroy();
+    throw diskError(e, dest, await sizeOf(part), expected.size, ctx);
   }
+  if (cut) throw new Cut(cut);
   const length = header(res.headers, 'content-length');
   if (length !== undefined && written - start !== Number(length)) throw new Cut(new Error('connection closed early'));
   if (expected.size !== undefined && written < expected.size) throw new Cut(new Error('connection closed early'));

@@ -171,12 +171,16 @@ const HEX40 = /^[0-9a-f]{40}$/;
 /** The identity of a remote file, read with HEAD (relative redirects such as repo renames are followed, CDN redirects are not). */
 export async function headFile(url: string, ctx: FileContext, opts: HttpOptions = {}): Promise<RemoteFile> {
   let current = url;
-  for (let hop = 0; hop < 5; hop++) {
+  for (let hop = 0, tries = 0; hop < 5; hop++) {
     let res: IncomingMessage;
     try {
       res = await httpGet('HEAD', current, opts);
     } catch (e) {
-      throw networkError(e, ctx);
+      // a kept-alive socket the server just closed, or a blip: try twice more before giving up
+      if (++tries > 2) throw networkError(e, ctx);
+      await new Promise((r) => setTimeout(r, 200 * tries));
+      hop--;
+      continue;
     }
     res.resume();
     const h = res.headers;

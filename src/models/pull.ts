@@ -107,12 +107,12 @@ export async function pullModel(ref: RemoteRef, opts: PullOptions = {}): Promise
       let commit: string | undefined;
       const manifest: Manifest = (await readManifest(dir)) ?? { schema: 1, repo: ref.repo, revision: ref.revision, files: {}, updated: '' };
       const downloaded: PulledFile[] = [];
-      const fetchOne = async (p: Plan, before: number, total: number) => {
+      const fetchOne = async (p: Plan, before: number, total: number, report = true) => {
         const dest = join(dir, p.path);
         await fsp.mkdir(dirname(dest), { recursive: true });
         const r = await downloadFile(resolveUrl(endpoint, ref, p.path), dest, p.expected, ctx(p.path), {
           ...dl,
-          onBytes: (n) => progress({ phase: 'download', model: ref.id, file: p.path, done: before + n, total }),
+          onBytes: report ? (n) => progress({ phase: 'download', model: ref.id, file: p.path, done: before + n, total }) : undefined,
         });
         manifest.files[p.path] = { size: r.size, sha256: r.sha256 };
         downloaded.push({ path: p.path, size: r.size, sha256: r.sha256, resumedFrom: r.resumedFrom });
@@ -146,7 +146,7 @@ export async function pullModel(ref: RemoteRef, opts: PullOptions = {}): Promise
       let files = neededFiles(ref, dtype, dir);
       if (!files) {
         const p = (await plan('config.json', false))!;
-        await fetchOne(p, 0, p.expected.size ?? 0);
+        await fetchOne(p, 0, 0, false); // small; the bar starts with the real total
         try {
           files = neededFiles(ref, dtype, dir)!;
         } catch (e) {

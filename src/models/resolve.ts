@@ -47,7 +47,10 @@ export function parseModelSpec(spec: string | undefined, env: NodeJS.ProcessEnv 
     }
     return { kind: 'remote', ref: { id: s, repo, revision: revision ?? 'main' } };
   }
-  if (looksLikePath(s) || existsSync(s)) {
+  if (existsSync(s)) {
+    throw usageError('E_MODEL_DIR', `${s} is a file, not a model folder`, 'pass the folder that holds config.json and onnx/, a catalog name or a hub id org/name');
+  }
+  if (looksLikePath(s)) {
     throw usageError('E_MODEL_DIR', `model folder not found: ${s}`, 'pass an existing model folder, a catalog name (zs models list) or a hub id org/name');
   }
   const near = closeMatches(catalog, s);

@@ -8,7 +8,7 @@
  *  - template files: one template per line, blank lines and lines starting with '#' skipped;
  *  - resolveTemplates({ template, templates }) for the CLI's --template / --templates.
  *
- * Class lists are returned as OpenAI wrote them: ImageNet's has repeated names ("crane", "maillot"),
+ * Class lists are returned as OpenAI wrote them: ImageNet's repeats "missile" and "sunglasses",
  * and FacialEmotionRecognition2013 gives synonyms per class (`classSynonyms`; `classes` takes the first).
  */
 import { readFile } from 'node:fs/promises';

@@ -3,9 +3,9 @@
  * strings and the `regex` module, whose rules differ from JavaScript's in small ways. Each difference
  * is written out here as an explicit character class instead of relying on JS shorthands:
  *
- *  - `regex`'s `\s` (used by whitespace_clean and the pre-token pattern) is the Unicode White_Space set
- *    minus nothing and plus nothing: \t \n \v \f \r, space, U+0085, U+00A0, U+1680, U+2000-U+200A,
- *    U+2028, U+2029, U+202F, U+205F, U+3000. JS `\s` also matches U+FEFF and misses U+0085.
+ *  - `regex`'s `\s` (used by whitespace_clean and the pre-token pattern) is exactly Unicode's White_Space
+ *    set: \t \n \v \f \r, space, U+0085, U+00A0, U+1680, U+2000-U+200A, U+2028, U+2029, U+202F, U+205F,
+ *    U+3000. JS `\s` also matches U+FEFF and misses U+0085.
  *  - `str.strip()` strips `str.isspace()` characters: the set above plus U+001C-U+001F.
  *  - The pre-token pattern is compiled with IGNORECASE. After `str.lower()` that matters in two places:
  *    `'s` also matches `'ſ` (U+017F folds to s), and U+0345 COMBINING GREEK YPOGEGRAMMENI matches none of

@@ -35,6 +35,8 @@ export interface Knobs {
   throttle: number;
   /** When set, requests need `Authorization: Bearer <token>` (a gated repo); others get 401. */
   token?: string;
+  /** When set, LFS redirects are absolute URLs on this base (another host name, as the hub's CDN is). */
+  cdnBase?: string;
 }
 
 export interface LoggedRequest {
@@ -121,6 +123,7 @@ export async function startHubServer(repos: Record<string, string> = {}, opts: {
       return;
     }
     let sent = 0;
+    const t0 = Date.now();
     const flipAt = Math.floor(f.size / 2);
     for await (const chunk of createReadStream(f.abs, { start, end, highWaterMark: 64 << 10 })) {
       let c = chunk as Buffer;
@@ -137,7 +140,10 @@ export async function startHubServer(repos: Record<string, string> = {}, opts: {
       }
       if (!res.write(c)) await once(res, 'drain');
       sent += c.length;
-      if (knobs.throttle) await sleep((c.length / knobs.throttle) * 1000);
+      if (knobs.throttle) {
+        const ahead = t0 + (sent / knobs.throttle) * 1000 - Date.now(); // ms ahead of the allowed rate
+        if (ahead > 0) await sleep(ahead);
+      }
       if (res.destroyed) return;
     }
     res.end();
@@ -194,7 +200,7 @@ export async function startHubServer(repos: Record<string, string> = {}, opts: {
     }
     if (f.lfs) {
       res.writeHead(302, {
-        location: `/cdn/${f.sha256}`,
+        location: `${knobs.cdnBase ?? ''}/cdn/${f.sha256}`,
         'x-linked-etag': `"${f.sha256}"`,
         'x-linked-size': String(f.size),
         'x-repo-commit': TEST_COMMIT,
@@ -227,6 +233,7 @@ export async function startHubServer(repos: Record<string, string> = {}, opts: {
       knobs.corrupt.clear();
       knobs.throttle = 0;
       knobs.token = undefined;
+      knobs.cdnBase = undefined;
       log.length = 0;
     },
     close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
