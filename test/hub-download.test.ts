@@ -77,6 +77,16 @@ test('a cut connection is resumed with Range (and If-Range) within the same pull
   assert.ok(size > 600_000);
 });
 
+test('chunked bodies (no Content-Length) are read to the last chunk, and resumed after a cut', async () => {
+  const path = 'onnx/text_model_quantized.onnx';
+  hub.knobs.chunked = true;
+  hub.knobs.cut = { afterBytes: 300_000, times: 2, path };
+  const r = await pullModel(ref(), { dtype: 'q8', env: env() });
+  for (const f of r.downloaded) assert.is(sha(join(r.dir, f.path)), hub.file(REPO, f.path).sha256, f.path);
+  const ranged = hub.log.filter((l) => l.url.startsWith('/cdn/') && l.range);
+  assert.equal(ranged.map((l) => l.range), ['bytes=300000-', 'bytes=600000-']);
+});
+
 test('an interrupted pull keeps the partial file, says so, and the next pull resumes from it', async () => {
   const path = 'onnx/vision_model_quantized.onnx';
   hub.knobs.cut = { afterBytes: 100_000, times: 1, path };

@@ -159,7 +159,9 @@ export function buildResults(input: BenchInput): BenchResults {
       if (curve.length) worth.push({ zeroShot: z.name, head: h.name, metric: 'top1', ...zeroShotWorth(curve, z.top1) });
     }
   }
-  const first = worth[0];
+  // the headline compares the strongest zero-shot prompt set (most templates) with the first head, as CLIP's Figure 7
+  const zsHeadline = input.zeroShot.reduce((a, z) => (z.templates > a.templates ? z : a), input.zeroShot[0]!);
+  const first = worth.find((w) => w.zeroShot === zsHeadline.name) ?? worth[0];
   const seeds = input.protocol.seeds.length;
   const headline = first
     ? `${capitalize(first.text)} — ${first.zeroShot} against ${first.head} on the same features, top-1 accuracy` +

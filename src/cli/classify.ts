@@ -1,8 +1,9 @@
 /** `zs classify`: zero-shot labels for images, as a table or JSON. */
 import { readFileSync } from 'node:fs';
 import { defineCommand } from './command.js';
-import { withModelOptions, loadOptions, type ModelArgs } from './options.js';
-import { table, type Io } from './io.js';
+import { withModelOptions, loadOptions, DEFAULT_MODEL, type ModelArgs } from './options.js';
+import type { Io } from './io.js';
+import { printPredictions } from './format.js';
 import { createProgress } from './progress.js';
 import { usageError } from '../errors.js';
 import { int } from '../validate.js';
@@ -39,10 +40,6 @@ export function asList(v: string | string[] | undefined): string[] | undefined {
   return v === undefined ? undefined : Array.isArray(v) ? v : [v];
 }
 
-function formatScore(s: number): string {
-  return s.toFixed(4);
-}
-
 async function run(a: ClassifyArgs, io: Io): Promise<number> {
   const labels = collectLabels(asList(a.labels), a['labels-file']);
   const { distinctStrings } = await import('../validate.js');
@@ -54,7 +51,7 @@ async function run(a: ClassifyArgs, io: Io): Promise<number> {
   const paths = await findImages(a.inputs);
   const { Model } = await import('../embed/model.js');
   const { ZeroShotClassifier } = await import('../heads/zeroshot.js');
-  const model = await Model.load(a.model, loadOptions(a));
+  const model = await Model.load(a.model ?? DEFAULT_MODEL, loadOptions(a));
   try {
     for (const s of model.info.skipped) io.note(`--device auto: skipped ${s.device} (${s.reason})`);
     if (a.device === 'auto') io.note(`--device auto: using ${model.info.device}`);
@@ -62,13 +59,7 @@ async function run(a: ClassifyArgs, io: Io): Promise<number> {
     const bar = await createProgress(io, { label: 'classify', total: paths.length, unit: 'images' });
     const { results, failures } = await zs.classify(model, paths, { topK, onProgress: (p) => bar.update(p.done) });
     bar.stop();
-    if (a.json) {
-      io.out(JSON.stringify(results));
-    } else if (results.length > 0) {
-      const rows: string[][] = [['IMAGE', 'LABEL', 'SCORE']];
-      for (const r of results) r.predictions.forEach((p, i) => rows.push([i === 0 ? r.path : '', p.label, formatScore(p.score)]));
-      io.out(table(rows, ['l', 'l', 'r']));
-    }
+    printPredictions(io, results, a.json);
     for (const f of failures) io.note(f.error.toLine(), true);
     if (failures.length > 0) {
       io.note(`${failures.length} of ${paths.length} images failed`, true);

@@ -4,5 +4,7 @@ import { classifyCommand } from './classify.js';
 import { embedCommand } from './embed.js';
 import { cacheCommand } from './cache.js';
 import { modelsCommand } from './models.js';
+import { probeCommand } from './probe.js';
+import { benchCommand } from './bench.js';
 
-export const commands: CommandFactory[] = [classifyCommand, embedCommand, cacheCommand, modelsCommand];
+export const commands: CommandFactory[] = [classifyCommand, embedCommand, cacheCommand, modelsCommand, probeCommand, benchCommand];

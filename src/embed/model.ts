@@ -2,48 +2,49 @@
  * The encoders' public face (as openai/CLIP's `load`): `loadModel` returns a model that embeds images and texts,
  * with its preprocessing bundled. Embeddings are L2-normalized rows. Images that fail to decode are reported per
  * input and the rest still get embeddings.
+ *
+ * Images go through the embedding engine (engine.ts): preprocessing in worker threads overlapping inference, and
+ * with `cache: true` the persistent SQLite cache (cache.ts), keyed by the model's fingerprint (graph bytes,
+ * preprocessing config and decode mode) and the content hash of each image. Defaults in engine-config.ts.
+ * With `lazy: true` the vision graph is loaded on the first inference, so a run the cache answers never loads it.
  */
-import { ZsError, wrapError } from '../errors.js';
+import { join } from 'node:path';
+import { ZsError } from '../errors.js';
 import { int } from '../validate.js';
 import { openModelFolder, type Dtype, type ModelFolder } from '../models/folder.js';
 import { resolveModel } from '../models/resolve.js';
 import { createSession, type Device, type Session, type ResolvedDevice } from '../runtime/session.js';
 import { measureLogitScale, type LogitScale } from '../models/scale.js';
-import { createPreprocessor, type Preprocessor, type ImageInput } from '../image/index.js';
+import { createPreprocessor, type Preprocessor, type ImageInput, type PreprocessorOptions } from '../image/index.js';
 import { loadTokenizer, type Tokenizer } from '../text/index.js';
 import { normalizeRows, type Embeddings } from './embeddings.js';
+import { embedStream, type EmbedChunk, type EmbedProgress, type EmbedStats } from './engine.js';
+import { collect, modelFingerprint, openEngine, type EngineParts, type ImageEmbedResult } from './engine-setup.js';
+import { DEFAULT_BATCH_SIZE, DEFAULT_FAST_DECODE, FAST_DECODE_MARGIN, defaultSplit } from './engine-config.js';
+
+export type { EmbedChunk, EmbedProgress, EmbedStats, ImageFailure } from './engine.js';
+export type { ImageEmbedResult } from './engine-setup.js';
+export { DEFAULT_BATCH_SIZE } from './engine-config.js';
 
 export interface LoadOptions {
   dtype?: Dtype;
   device?: Device;
-  /** Intra-op threads for the CPU provider. */
+  /** Intra-op threads for onnxruntime (default: engine-config.ts defaultSplit). */
   threads?: number;
+  /** Image preprocessing worker threads; 0 preprocesses on the calling thread (default: defaultSplit). */
+  workers?: number;
   /** Images per inference batch. */
   batchSize?: number;
   /** Largest accepted image, in pixels (decompression-bomb guard). */
   maxPixels?: number;
   /** Where models and the embedding cache live (default: ZS_HOME or the user cache folder). */
   cacheDir?: string;
-}
-
-export interface ImageFailure {
-  index: number;
-  input: string;
-  error: ZsError;
-}
-
-export interface ImageEmbedResult {
-  /** One row per successfully embedded input, in input order. */
-  embeddings: Embeddings;
-  /** Input index of each row. */
-  indices: number[];
-  failures: ImageFailure[];
-}
-
-export interface EmbedProgress {
-  done: number;
-  total: number;
-  failed: number;
+  /** Use the persistent embedding cache at `<cacheDir>/embeddings.sqlite` (default false in the library). */
+  cache?: boolean;
+  /** Decode large JPEG/WebP photos at 1/2..1/8 scale before the exact resample (default DEFAULT_FAST_DECODE). */
+  fastDecode?: boolean;
+  /** Load the vision graph on first use instead of in `load` (not with device 'auto', which must pick at load). */
+  lazy?: boolean;
 }
 
 export interface ModelInfo {
@@ -60,7 +61,6 @@ export interface ModelInfo {
   imageSize: { height: number; width: number };
 }
 
-export const DEFAULT_BATCH_SIZE = 16;
 export const DEFAULT_MAX_PIXELS = 100_000_000;
 
 function firstPresent(names: readonly string[], wanted: string[], file: string): string {
@@ -77,30 +77,52 @@ export class Model {
   readonly folder: ModelFolder;
   readonly preprocess: Preprocessor;
   readonly batchSize: number;
-  private readonly vision: Session;
-  private readonly imageOutput: string;
   private readonly opts: LoadOptions;
+  private readonly prepOptions: PreprocessorOptions;
+  private readonly workers: number;
+  private visionLoad: Promise<Session> | undefined;
+  private vision: Session | undefined;
+  private imageOutput = '';
+  /** Preprocessing workers and the cache binding, made on first use. */
+  private engine: Promise<EngineParts> | undefined;
   private textSession: Session | undefined;
   private tokenizer: Tokenizer | undefined;
   private scale: LogitScale | undefined;
   private dimCache: number | undefined;
 
-  private constructor(folder: ModelFolder, vision: Session, preprocess: Preprocessor, opts: LoadOptions) {
+  private constructor(folder: ModelFolder, prep: PreprocessorOptions, workers: number, opts: LoadOptions) {
     this.folder = folder;
-    this.vision = vision;
-    this.preprocess = preprocess;
+    this.prepOptions = prep;
+    this.preprocess = createPreprocessor(folder.preprocessor, prep, join(folder.dir, 'preprocessor_config.json'));
     this.opts = opts;
+    this.workers = workers;
     this.batchSize = opts.batchSize === undefined ? DEFAULT_BATCH_SIZE : int('--batch-size', opts.batchSize, 1, 4096);
-    this.imageOutput = firstPresent(vision.outputNames, folder.family.imageOutputs, vision.file);
   }
 
   /** Opens a model: a catalog name, a hub id (org/name[@revision]) or a local folder. */
   static async load(spec: string, opts: LoadOptions = {}): Promise<Model> {
     const { dir, id } = await resolveModel(spec, { dtype: opts.dtype, cacheDir: opts.cacheDir });
     const folder = openModelFolder(dir, { dtype: opts.dtype, id });
-    const preprocess = createPreprocessor(folder.preprocessor, { maxPixels: opts.maxPixels ?? DEFAULT_MAX_PIXELS });
-    const vision = await createSession(folder.graphs.vision, { device: opts.device, threads: opts.threads });
-    return new Model(folder, vision, preprocess, opts);
+    const split = defaultSplit(opts.device ?? 'cpu', {
+      threads: opts.threads === undefined ? undefined : int('--threads', opts.threads, 1, 1024),
+      workers: opts.workers === undefined ? undefined : int('workers', opts.workers, 0, 256),
+    });
+    const prep: PreprocessorOptions = {
+      maxPixels: opts.maxPixels ?? DEFAULT_MAX_PIXELS, fastDecode: opts.fastDecode ?? DEFAULT_FAST_DECODE, fastDecodeMargin: FAST_DECODE_MARGIN,
+    };
+    const model = new Model(folder, prep, split.workers, { ...opts, threads: split.threads });
+    if (!opts.lazy || opts.device === 'auto') await model.visionSession();
+    return model;
+  }
+
+  private visionSession(): Promise<Session> {
+    this.visionLoad ??= createSession(this.folder.graphs.vision, { device: this.opts.device, threads: this.opts.threads }).then((s) => {
+      this.imageOutput = firstPresent(s.outputNames, this.folder.family.imageOutputs, s.file);
+      this.vision = s;
+      return s;
+    });
+    this.visionLoad.catch(() => { this.visionLoad = undefined; });
+    return this.visionLoad;
   }
 
   get info(): ModelInfo {
@@ -110,8 +132,8 @@ export class Model {
       family: this.folder.family.name,
       kind: this.folder.family.kind,
       dtype: this.folder.dtype,
-      device: this.vision.device,
-      skipped: this.vision.skipped,
+      device: this.vision?.device ?? (this.opts.device === 'auto' ? 'cpu' : this.opts.device ?? 'cpu'),
+      skipped: this.vision?.skipped ?? [],
       dim: this.dimCache ?? Number.NaN,
       imageSize: { height: this.preprocess.height, width: this.preprocess.width },
     };
@@ -124,10 +146,10 @@ export class Model {
 
   /** Runs the vision graph on a filled batch tensor `[n, 3, H, W]` and returns normalized embeddings `[n, d]`. */
   async embedPixels(pixels: Float32Array, n: number): Promise<Embeddings> {
+    const vision = await this.visionSession();
     const { height: h, width: w } = this.preprocess;
-    const ort = this.vision.ort;
-    const input = new ort.Tensor('float32', pixels.subarray(0, n * 3 * h * w), [n, 3, h, w]);
-    const out = await this.vision.run({ [this.vision.inputNames[0]!]: input }, [this.imageOutput]);
+    const input = new vision.ort.Tensor('float32', pixels.subarray(0, n * 3 * h * w), [n, 3, h, w]);
+    const out = await vision.run({ [vision.inputNames[0]!]: input }, [this.imageOutput]);
     const t = out[this.imageOutput]!;
     const d = Number(t.dims[t.dims.length - 1]);
     this.dimCache = d;
@@ -136,40 +158,60 @@ export class Model {
     return { data: normalizeRows(data, d), dims: [n, d] };
   }
 
-  /** Embeds images (paths or encoded bytes) in batches; failures are reported, not thrown. */
-  async embedImages(inputs: ImageInput[], opts: { onProgress?: (p: EmbedProgress) => void } = {}): Promise<ImageEmbedResult> {
-    const { height: h, width: w } = this.preprocess;
-    const per = 3 * h * w;
-    const batch = new Float32Array(this.batchSize * per); // [B, 3, H, W]
-    const rows: Embeddings[] = [];
-    const indices: number[] = [];
-    const failures: ImageFailure[] = [];
-    for (let start = 0; start < inputs.length; start += this.batchSize) {
-      const chunk = inputs.slice(start, start + this.batchSize);
-      const ok: number[] = [];
-      // decode in parallel into per-input slots, then compact successes to the front
-      const settled = await Promise.allSettled(chunk.map((input, j) => this.preprocess.run(input, batch, j * per)));
-      let n = 0;
-      settled.forEach((r, j) => {
-        if (r.status === 'fulfilled') {
-          if (n !== j) batch.copyWithin(n * per, j * per, (j + 1) * per);
-          n++;
-          ok.push(start + j);
-        } else {
-          failures.push({ index: start + j, input: describeInput(chunk[j]!, start + j), error: wrapError(r.reason, 'E_IMAGE', `cannot read ${describeInput(chunk[j]!, start + j)}`) });
-        }
-      });
-      if (n > 0) {
-        rows.push(await this.embedPixels(batch, n));
-        indices.push(...ok);
-      }
-      opts.onProgress?.({ done: Math.min(start + chunk.length, inputs.length), total: inputs.length, failed: failures.length });
+  private setUp(): Promise<EngineParts> {
+    this.engine ??= openEngine(this.folder, this.preprocess, {
+      prep: this.prepOptions, workers: this.workers, cache: this.opts.cache ?? false, cacheDir: this.opts.cacheDir,
+    });
+    this.engine.catch(() => { this.engine = undefined; });
+    return this.engine;
+  }
+
+  /**
+   * What the cache keys this model's image embeddings by: the vision graph's bytes (and its external data file,
+   * if any), the preprocessing config and the decode mode (engine-setup.ts modelFingerprint).
+   */
+  async fingerprint(): Promise<string> {
+    const cache = this.opts.cache ? (await this.setUp()).cache : undefined;
+    return cache?.fingerprint ?? modelFingerprint(this.folder, this.prepOptions);
+  }
+
+  /**
+   * The model's identity for probe files: graph bytes and preprocessing config, not the decode mode (a probe fitted
+   * on fast-decoded photos applies to exactly decoded ones).
+   */
+  async probeFingerprint(): Promise<string> {
+    const memo = this.opts.cache ? (await this.setUp()).cache?.store : undefined;
+    return modelFingerprint(this.folder, this.prepOptions, memo, false);
+  }
+
+  /** Length of the image embeddings (runs the vision graph once on a blank image if nothing was embedded yet). */
+  async embeddingDim(): Promise<number> {
+    if (this.dimCache === undefined) {
+      const { height: h, width: w } = this.preprocess;
+      await this.embedPixels(new Float32Array(3 * h * w), 1);
     }
-    const d = rows[0]?.dims[1] ?? this.dimCache ?? 0;
-    const data = new Float32Array(indices.length * d);
-    let off = 0;
-    for (const r of rows) { data.set(r.data, off); off += r.data.length; }
-    return { embeddings: { data, dims: [indices.length, d] }, indices, failures };
+    return this.dimCache!;
+  }
+
+  /**
+   * Embeds images (paths or encoded bytes) and yields the results in input order, a chunk at a time, so a caller
+   * that writes them out keeps memory flat; returns the counts. Failures are reported, not thrown.
+   */
+  async *embedImageChunks(inputs: readonly ImageInput[], opts: { onProgress?: (p: EmbedProgress) => void } = {}): AsyncGenerator<EmbedChunk, EmbedStats> {
+    const { prep, cache } = await this.setUp();
+    const { height: h, width: w } = this.preprocess;
+    const stats = yield* embedStream(inputs, {
+      batchSize: this.batchSize, floats: 3 * h * w, prep, cache, onProgress: opts.onProgress,
+      infer: (pixels, n) => this.embedPixels(pixels, n),
+    });
+    return stats;
+  }
+
+  /** Embeds images (paths or encoded bytes); failures are reported, not thrown. */
+  async embedImages(inputs: ImageInput[], opts: { onProgress?: (p: EmbedProgress) => void } = {}): Promise<ImageEmbedResult> {
+    const r = await collect(this.embedImageChunks(inputs, opts), this.dimCache ?? 0);
+    if (r.embeddings.dims[1] > 0) this.dimCache = r.embeddings.dims[1];
+    return r;
   }
 
   private async text(): Promise<{ session: Session; tokenizer: Tokenizer; output: string }> {
@@ -180,7 +222,10 @@ export class Model {
         hint: 'zero-shot needs a CLIP-like model (e.g. --model clip-vit-b32); use this model for probes (zs probe fit)',
       });
     }
-    if (!this.textSession) this.textSession = await createSession(graphs.text, { device: this.vision.device, threads: this.opts.threads });
+    if (!this.textSession) {
+      const device = this.opts.device === 'auto' ? (await this.visionSession()).device : this.opts.device;
+      this.textSession = await createSession(graphs.text, { device, threads: this.opts.threads });
+    }
     if (!this.tokenizer) this.tokenizer = await loadTokenizer(this.folder.dir);
     return { session: this.textSession, tokenizer: this.tokenizer, output: firstPresent(this.textSession.outputNames, family.text.outputs, graphs.text) };
   }
@@ -247,13 +292,17 @@ export class Model {
   }
 
   async close(): Promise<void> {
-    await this.vision.release();
+    const engine = this.engine;
+    this.engine = undefined;
+    const e = await engine?.catch(() => undefined);
+    await e?.prep.close();
+    e?.cache?.store.close();
+    const vision = await this.visionLoad?.catch(() => undefined);
+    this.visionLoad = undefined;
+    this.vision = undefined;
+    await vision?.release();
     await this.textSession?.release();
   }
-}
-
-function describeInput(input: ImageInput, index: number): string {
-  return typeof input === 'string' ? input : `image #${index + 1} (buffer)`;
 }
 
 export const loadModel = Model.load;

@@ -26,6 +26,11 @@ export interface EngineOptions {
   threads?: number;
   /** Rows per block (default 64: a block of 768-float32 rows stays in L2 between forward and backward). */
   blockRows?: number;
+  /**
+   * [d] subtracted from every row before it is stored (the column means, typically): logits are then sums of
+   * centered terms, which float32 resolves far better. Transparent to callers: evaluate() folds it back.
+   */
+  shift?: Float64Array;
 }
 
 /** n * d * K at and above which a pass is split across threads (below it a worker's start costs more). */
@@ -59,10 +64,15 @@ function spawnWorker(init: Record<string, unknown>): Worker {
   return new Worker(code, { eval: true, workerData: init });
 }
 
-function fillMemory(buf: SharedArrayBuffer, L: Layout, data: Dataset): void {
+function fillMemory(buf: SharedArrayBuffer, L: Layout, data: Dataset, shift: Float64Array | undefined): void {
   const { x, n, d } = data;
   const X = L.elem === 'f32' ? new Float32Array(buf, L.x, n * L.dp) : new Float64Array(buf, L.x, n * L.dp);
-  if (L.dp === d && L.elem === 'f32') X.set(x);
+  if (shift) {
+    for (let i = 0; i < n; i++) {
+      const o = i * d, t = i * L.dp;
+      for (let j = 0; j < d; j++) X[t + j] = x[o + j]! - shift[j]!;
+    }
+  } else if (L.dp === d && L.elem === 'f32') X.set(x);
   else for (let i = 0; i < n; i++) X.set(x.subarray(i * d, (i + 1) * d), i * L.dp);
   new Int32Array(buf, L.labels, n).set(data.labels);
 }
@@ -76,7 +86,7 @@ class WasmEngine implements LossEngine {
 
   constructor(readonly data: Dataset, readonly precision: Precision, private readonly L: Layout,
     private readonly kernel: KernelExports, buf: ArrayBufferLike, private readonly workers: Worker[],
-    private readonly ctl: Int32Array, private readonly workerErrors: string[]) {
+    private readonly ctl: Int32Array, private readonly workerErrors: string[], private readonly shift: Float64Array | undefined) {
     this.wView = L.elem === 'f32' ? new Float32Array(buf, L.w, L.K * L.dp) : new Float64Array(buf, L.w, L.K * L.dp);
     this.bView = new Float64Array(buf, L.b, L.K);
     this.all = Array.from({ length: L.threads }, (_, t) => threadViews(buf, L, t));
@@ -88,8 +98,14 @@ class WasmEngine implements LossEngine {
   evaluate(W: Float64Array, b: Float64Array, gW: Float64Array, gb: Float64Array): number {
     if (this.closed) throw new ZsError('E_ENGINE_CLOSED', 'the loss engine was used after close()');
     const { d, K, dp } = this.L;
-    for (let k = 0; k < K; k++) this.wView.set(W.subarray(k * d, (k + 1) * d), k * dp);
-    this.bView.set(b);
+    const shift = this.shift;
+    for (let k = 0; k < K; k++) {
+      this.wView.set(W.subarray(k * d, (k + 1) * d), k * dp);
+      // (x - shift) . W + (b + shift . W) = x . W + b
+      let bk = b[k]!;
+      if (shift) for (let j = 0; j < d; j++) bk += shift[j]! * W[k * d + j]!;
+      this.bView[k] = bk;
+    }
     const nw = this.workers.length;
     if (nw > 0) {
       Atomics.store(this.ctl, CTL.DONE, 0);
@@ -108,6 +124,12 @@ class WasmEngine implements LossEngine {
         gb[k]! += v.gb[k]!;
         const go = k * d, to = k * dp;
         for (let j = 0; j < d; j++) gW[go + j]! += v.g[to + j]!;
+      }
+    }
+    if (shift) { // d/dW of (x - shift) . W + shift . W: add gb[k] * shift
+      for (let k = 0; k < K; k++) {
+        const gbk = gb[k]!, go = k * d;
+        for (let j = 0; j < d; j++) gW[go + j]! += gbk * shift[j]!;
       }
     }
     return loss;
@@ -139,9 +161,11 @@ class WasmEngine implements LossEngine {
   }
 }
 
-function startWorker(init: Record<string, unknown>, errors: string[]): Promise<Worker> {
+/** Spawns a worker (added to `all` at once, so that a failed start elsewhere can terminate it) and waits for its 'ready'. */
+function startWorker(init: Record<string, unknown>, errors: string[], all: Worker[]): Promise<Worker> {
   return new Promise((resolve, reject) => {
     const w = spawnWorker(init);
+    all.push(w);
     const onError = (e: Error): void => { errors.push(e.message); reject(e); };
     const onExit = (code: number): void => reject(new Error(`worker exited with code ${code} before it was ready`));
     w.on('error', onError);
@@ -166,21 +190,23 @@ export async function createEngine(data: Dataset, options: EngineOptions = {}): 
       { hint: precision === 'f64' ? 'use float32 precision or fewer samples' : 'use fewer samples' });
   }
   const memory = sharedMemory(pages);
-  fillMemory(memory.buffer, L, data);
+  fillMemory(memory.buffer, L, data, options.shift);
   const module = compileKernel({ elem: precision, dp, K: data.K }, pages);
   const kernel = instantiateKernel(module, memory);
   const ctl = new Int32Array(new SharedArrayBuffer(CTL.SLOTS * 4));
   const errors: string[] = [];
   const workers: Worker[] = [];
+  const starts = Array.from({ length: threads - 1 }, (_, i) => {
+    const [start, end] = threadRows(L, i + 1);
+    return startWorker({ memory, module, layout: L, thread: i + 1, start, end, ctl }, errors, workers);
+  });
   try {
-    for (let t = 1; t < threads; t++) {
-      const [start, end] = threadRows(L, t);
-      workers.push(await startWorker({ memory, module, layout: L, thread: t, start, end, ctl }, errors));
-    }
+    await Promise.all(starts);
   } catch (e) {
+    await Promise.allSettled(starts);
     await Promise.all(workers.map((w) => w.terminate()));
     throw new ZsError('E_ENGINE_WORKER', `cannot start a loss-engine worker thread: ${e instanceof Error ? e.message : String(e)}`,
       { hint: 'retry with threads: 1', cause: e });
   }
-  return new WasmEngine(data, precision, L, kernel, memory.buffer, workers, ctl, errors);
+  return new WasmEngine(data, precision, L, kernel, memory.buffer, workers, ctl, errors, options.shift);
 }

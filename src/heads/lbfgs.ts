@@ -10,10 +10,16 @@
  *   <= gtol ("pgtol"), or the relative reduction (f_k - f_k+1) / max(|f_k|, |f_k+1|, fScale) <= ftol, or
  *   maxIter iterations. `gradNorm` may measure the gradient in other coordinates than the optimizer's
  *   (a preconditioned problem still stops on the original problem's gradient).
+ * - A noisy f (fNoise > 0, e.g. summed in float32) cannot show a reduction smaller than its noise, so one
+ *   iteration's reduction within the noise is not taken for stagnation; instead, with ftol > 0, the run ends
+ *   ('fnoise', converged) when the last `noiseWindow` iterations together lowered f by no more than the noise:
+ *   the objective has stopped moving at the precision it is computed in. ftol = 0 turns off both tests.
  *
- * The objective fills the gradient it is given and returns f; x and g arrays are never reallocated
- * during the run (the history is preallocated), so an iteration allocates nothing.
+ * The objective fills the gradient it is given and returns f. All vectors (iterates, gradients, history)
+ * are allocated once in a wasm memory whose SIMD dot/axpy (wasm-vec.ts) do the vector arithmetic, so an
+ * iteration allocates nothing and costs little next to the objective.
  */
+import { VecSpace } from './wasm-vec.js';
 
 /** f(x), writing the gradient into g (same length as x). */
 export type Objective = (x: Float64Array, g: Float64Array) => number;
@@ -25,19 +31,27 @@ export interface LbfgsOptions {
   maxIter?: number;
   /** Stop when gradNorm(x, g) <= gtol (default 1e-5). */
   gtol?: number;
-  /** Stop when the relative reduction of f in one iteration is <= ftol (default scipy's 2.22e-9; 0 disables). */
+  /** Stop when the relative reduction of f in one iteration is <= ftol (default scipy's 2.22e-9; 0 disables this and the noise window). */
   ftol?: number;
   /** The floor of the denominator of the relative reduction (scipy: 1, for f on its natural scale). */
   fScale?: number;
   /** Gradient measure for the gtol test (default: max |g_i|). */
   gradNorm?: (x: Float64Array, g: Float64Array) => number;
+  /**
+   * Relative error of f (0 = exact). Where a trial's f is within fNoise * max(|f0|, fScale) of f0, the line search trusts the
+   * slope instead: it accepts a step whose directional derivative meets the approximate Wolfe conditions of
+   * Hager & Zhang (2005), so an objective summed in float32 can still be driven to its gradient's resolution.
+   */
+  fNoise?: number;
+  /** With fNoise > 0: iterations over which a reduction within the noise ends the run (default 10). */
+  noiseWindow?: number;
   /** Function evaluations allowed per line search (scipy: maxls = 20). */
   maxLineSearch?: number;
   /** Called after every iteration; return false to stop. */
   onIteration?: (info: { iteration: number; f: number; gradNorm: number; evaluations: number }) => boolean | void;
 }
 
-export type LbfgsStop = 'gtol' | 'ftol' | 'maxIter' | 'lineSearch' | 'callback';
+export type LbfgsStop = 'gtol' | 'ftol' | 'fnoise' | 'maxIter' | 'lineSearch' | 'callback';
 
 export interface LbfgsResult {
   x: Float64Array;
@@ -51,27 +65,8 @@ export interface LbfgsResult {
 
 const C1 = 1e-4;
 const C2 = 0.9;
-
-// Small monomorphic vector helpers (V8 inlines them); n is passed so loops have a known bound.
-function dot(a: Float64Array, b: Float64Array, n: number): number {
-  let s0 = 0, s1 = 0;
-  let i = 0;
-  for (; i + 1 < n; i += 2) { s0 += a[i]! * b[i]!; s1 += a[i + 1]! * b[i + 1]!; }
-  if (i < n) s0 += a[i]! * b[i]!;
-  return s0 + s1;
-}
-/** y += a * x */
-function axpy(a: number, x: Float64Array, y: Float64Array, n: number): void {
-  for (let i = 0; i < n; i++) y[i] = y[i]! + a * x[i]!;
-}
-/** out = x0 + t * p */
-function stepTo(x0: Float64Array, t: number, p: Float64Array, out: Float64Array, n: number): void {
-  for (let i = 0; i < n; i++) out[i] = x0[i]! + t * p[i]!;
-}
-/** out = a - b */
-function diff(a: Float64Array, b: Float64Array, out: Float64Array, n: number): void {
-  for (let i = 0; i < n; i++) out[i] = a[i]! - b[i]!;
-}
+/** Hager-Zhang's delta for the approximate Wolfe test. */
+const C1_APPROX = 0.1;
 
 export function maxAbs(_x: Float64Array, g: Float64Array): number {
   let m = 0;
@@ -90,15 +85,16 @@ function cubicMin(a: number, fa: number, ga: number, b: number, fb: number, gb: 
 
 interface Trial { x: Float64Array; g: Float64Array; f: number; dg: number }
 
+function copyTrial(src: Trial, dst: Trial): void { dst.x.set(src.x); dst.g.set(src.g); dst.f = src.f; dst.dg = src.dg; }
+
 /**
- * Strong-Wolfe line search along p from (x0, f0, dg0 = g0'p). On success the accepted point is left in
- * `out` and its step returned. When the budget runs out first, `out` holds the lowest point seen and its
- * step is returned if it lowered f (a usable step; the curvature pair is checked by the caller), else 0.
+ * Line search along p from (x0, f0, dg0 = g0'p) for a step meeting the strong Wolfe conditions (or, with
+ * fNoise > 0 and f within noise of f0, the approximate ones). The accepted point is left in `out` and its
+ * step returned. When the budget runs out first, `out` holds the lowest point seen and its step is
+ * returned if it lowered f (a usable step; the caller checks the curvature pair), else 0.
  */
-function lineSearch(fg: Objective, x0: Float64Array, f0: number, dg0: number, p: Float64Array, step0: number,
-  out: Trial, tmp: Trial, maxEvals: number, counter: { evals: number }): number {
-  const n = x0.length;
-  const copy = (src: Trial, dst: Trial): void => { dst.x.set(src.x); dst.g.set(src.g); dst.f = src.f; dst.dg = src.dg; };
+function lineSearch(fg: Objective, vs: VecSpace, x0: Float64Array, f0: number, dg0: number, p: Float64Array, step0: number,
+  out: Trial, tmp: Trial, maxEvals: number, counter: { evals: number }, fNoise: number): number {
   let tPrev = 0, fPrev = f0, gPrev = dg0;   // last trial (extrapolation phase)
   let lo = 0, flo = f0, glo = dg0;          // bracket end with the lowest f meeting sufficient decrease
   let hi = NaN, fhi = NaN, ghi = NaN;       // other bracket end
@@ -106,22 +102,25 @@ function lineSearch(fg: Objective, x0: Float64Array, f0: number, dg0: number, p:
   let best = 0, fBest = f0;
   let t = step0;
   for (let evals = 1; evals <= maxEvals; evals++) {
-    stepTo(x0, t, p, tmp.x, n);
+    tmp.x.set(x0);
+    vs.axpy(t, p, tmp.x);
     tmp.f = fg(tmp.x, tmp.g);
-    tmp.dg = dot(tmp.g, p, n);
+    tmp.dg = vs.dot(tmp.g, p);
     counter.evals++;
     const ft = tmp.f, gt = tmp.dg;
     if (!Number.isFinite(ft)) { // overflow: the bracket ends here
       if (!bracketed) { lo = tPrev; flo = fPrev; glo = gPrev; }
       hi = t; fhi = NaN; ghi = NaN; bracketed = true;
     } else {
-      if (ft < fBest) { copy(tmp, out); best = t; fBest = ft; }
+      if (ft < fBest) { copyTrial(tmp, out); best = t; fBest = ft; }
+      // approximate Wolfe (f within noise of f0, slope flattened enough): accept on the gradient's word
+      if (fNoise > 0 && ft <= f0 + fNoise && gt >= C2 * dg0 && gt <= (1 - 2 * C1_APPROX) * -dg0) { copyTrial(tmp, out); return t; }
       const sufficient = ft <= f0 + C1 * t * dg0;
       if (!bracketed) {
         if (!sufficient || (evals > 1 && ft >= fPrev)) {
           lo = tPrev; flo = fPrev; glo = gPrev; hi = t; fhi = ft; ghi = gt; bracketed = true;
         } else if (Math.abs(gt) <= -C2 * dg0) {
-          copy(tmp, out); return t;
+          copyTrial(tmp, out); return t;
         } else if (gt >= 0) {
           lo = t; flo = ft; glo = gt; hi = tPrev; fhi = fPrev; ghi = gPrev; bracketed = true;
         } else { // still going down steeply: extrapolate (More-Thuente bounds)
@@ -134,7 +133,7 @@ function lineSearch(fg: Objective, x0: Float64Array, f0: number, dg0: number, p:
       } else if (!sufficient || ft >= flo) {
         hi = t; fhi = ft; ghi = gt;
       } else {
-        if (Math.abs(gt) <= -C2 * dg0) { copy(tmp, out); return t; }
+        if (Math.abs(gt) <= -C2 * dg0) { copyTrial(tmp, out); return t; }
         if (gt * (hi - lo) >= 0) { hi = lo; fhi = flo; ghi = glo; }
         lo = t; flo = ft; glo = gt;
       }
@@ -160,74 +159,81 @@ export function lbfgs(fg: Objective, x0: Float64Array, options: LbfgsOptions = {
   const fScale = options.fScale ?? 1;
   const gradNorm = options.gradNorm ?? maxAbs;
   const maxLs = options.maxLineSearch ?? 20;
+  const fNoise = options.fNoise ?? 0;
+  const window = Math.max(1, options.noiseWindow ?? 10);
 
-  const S = Array.from({ length: m }, () => new Float64Array(n));
-  const Y = Array.from({ length: m }, () => new Float64Array(n));
+  const vs = new VecSpace(n, 2 * m + 7);
+  const v = vs.vectors;
+  const S = v.slice(0, m), Y = v.slice(m, 2 * m);
+  const [p, cx, cg, nx, ng, tx, tg] = v.slice(2 * m) as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
   const rho = new Float64Array(m);
   const alpha = new Float64Array(m);
-  const p = new Float64Array(n);
-  const cur: Trial = { x: Float64Array.from(x0), g: new Float64Array(n), f: 0, dg: 0 };
-  let next: Trial = { x: new Float64Array(n), g: new Float64Array(n), f: 0, dg: 0 };
-  const tmp: Trial = { x: new Float64Array(n), g: new Float64Array(n), f: 0, dg: 0 };
+  const cur: Trial = { x: cx, g: cg, f: 0, dg: 0 };
+  const next: Trial = { x: nx, g: ng, f: 0, dg: 0 };
+  const tmp: Trial = { x: tx, g: tg, f: 0, dg: 0 };
+  cur.x.set(x0);
   const counter = { evals: 1 };
   cur.f = fg(cur.x, cur.g);
   let gn = gradNorm(cur.x, cur.g);
   let stored = 0, head = 0; // ring buffer of pairs
   let iteration = 0;
-  let stop: LbfgsStop = 'maxIter';
+  const recent = new Float64Array(window + 1); // f after iteration i at recent[i % (window + 1)]
+  recent[0] = cur.f;
   const finish = (s: LbfgsStop): LbfgsResult => ({
-    x: cur.x, f: cur.f, gradNorm: gn, iterations: iteration, evaluations: counter.evals,
-    converged: s === 'gtol' || s === 'ftol', stop: s,
+    x: Float64Array.from(cur.x), f: cur.f, gradNorm: gn, iterations: iteration, evaluations: counter.evals,
+    converged: s === 'gtol' || s === 'ftol' || s === 'fnoise', stop: s,
   });
   if (gn <= gtol) return finish('gtol');
   while (iteration < maxIter) {
     // two-loop recursion: p = -H g
     const g = cur.g;
-    for (let i = 0; i < n; i++) p[i] = -g[i]!;
+    p.set(g);
+    vs.axpy(-2, g, p); // p = -g
     for (let k = 0; k < stored; k++) {
       const j = (head - 1 - k + m) % m;
-      const a = rho[j]! * dot(S[j]!, p, n);
+      const a = rho[j]! * vs.dot(S[j]!, p);
       alpha[j] = a;
-      axpy(-a, Y[j]!, p, n);
+      vs.axpy(-a, Y[j]!, p);
     }
     if (stored > 0) {
       const j = (head - 1 + m) % m;
-      const yj = Y[j]!;
-      const gamma = 1 / (rho[j]! * dot(yj, yj, n));
-      for (let i = 0; i < n; i++) p[i] = p[i]! * gamma;
+      const gamma = 1 / (rho[j]! * vs.dot(Y[j]!, Y[j]!));
+      vs.axpy(gamma - 1, p, p);
     }
     for (let k = stored - 1; k >= 0; k--) {
       const j = (head - 1 - k + m) % m;
-      const beta = rho[j]! * dot(Y[j]!, p, n);
-      axpy(alpha[j]! - beta, S[j]!, p, n);
+      const beta = rho[j]! * vs.dot(Y[j]!, p);
+      vs.axpy(alpha[j]! - beta, S[j]!, p);
     }
-    let dg0 = dot(g, p, n);
+    let dg0 = vs.dot(g, p);
     if (!(dg0 < 0)) { // not a descent direction (bad curvature pairs): restart from steepest descent
       stored = 0;
-      for (let i = 0; i < n; i++) p[i] = -g[i]!;
-      dg0 = dot(g, p, n);
+      p.set(g);
+      vs.axpy(-2, g, p);
+      dg0 = vs.dot(g, p);
     }
-    if (process.env.ZSDBG && iteration % 10 === 0) process.stderr.write(`DBG ${iteration} f=${cur.f.toFixed(8)} gap=${(-dg0/2).toExponential(2)} gth=${maxAbs(g,g).toExponential(2)} gn=${gn.toExponential(2)}\n`);
     const step0 = stored === 0 ? Math.min(1, 1 / Math.sqrt(-dg0)) : 1;
-    const t = lineSearch(fg, cur.x, cur.f, dg0, p, step0, next, tmp, maxLs, counter);
-    if (t === 0) { stop = 'lineSearch'; break; }
+    const t = lineSearch(fg, vs, cur.x, cur.f, dg0, p, step0, next, tmp, maxLs, counter, fNoise * Math.max(Math.abs(cur.f), fScale));
+    if (t === 0) return finish('lineSearch');
     iteration++;
-    // curvature pair
+    // curvature pair s = x+ - x, y = g+ - g
     const s = S[head]!, y = Y[head]!;
-    diff(next.x, cur.x, s, n);
-    diff(next.g, cur.g, y, n);
-    const sy = dot(s, y, n);
-    if (sy > 1e-10 * dot(y, y, n)) { rho[head] = 1 / sy; head = (head + 1) % m; stored = Math.min(stored + 1, m); }
+    s.set(next.x); vs.axpy(-1, cur.x, s);
+    y.set(next.g); vs.axpy(-1, cur.g, y);
+    const sy = vs.dot(s, y);
+    if (sy > 1e-10 * vs.dot(y, y)) { rho[head] = 1 / sy; head = (head + 1) % m; stored = Math.min(stored + 1, m); }
     const fOld = cur.f;
-    const swap = cur.x; cur.x = next.x; next.x = swap;
-    const swapG = cur.g; cur.g = next.g; next.g = swapG;
-    cur.f = next.f;
+    copyTrial(next, cur);
     gn = gradNorm(cur.x, cur.g);
     const more = options.onIteration?.({ iteration, f: cur.f, gradNorm: gn, evaluations: counter.evals });
-    if (gn <= gtol) { stop = 'gtol'; break; }
-    if ((fOld - cur.f) / Math.max(Math.abs(fOld), Math.abs(cur.f), fScale) <= ftol) { stop = 'ftol'; break; }
-    if (more === false) { stop = 'callback'; break; }
-    stop = 'maxIter';
+    if (gn <= gtol) return finish('gtol');
+    const scale = Math.max(Math.abs(fOld), Math.abs(cur.f), fScale);
+    const reduction = (fOld - cur.f) / scale;
+    // a reduction within the noise of f says nothing about stagnation: only a measured one counts
+    if (reduction <= ftol && (fNoise === 0 || reduction > fNoise)) return finish('ftol');
+    recent[iteration % (window + 1)] = cur.f;
+    if (ftol > 0 && fNoise > 0 && iteration >= window && recent[(iteration - window) % (window + 1)]! - cur.f <= fNoise * scale) return finish('fnoise');
+    if (more === false) return finish('callback');
   }
-  return finish(stop);
+  return finish('maxIter');
 }

@@ -120,3 +120,20 @@ export function predictProbaRows(x: Float32Array | Float64Array, rows: number, d
   }
   return out;
 }
+
+/** Index of the largest logit (= of the largest probability) of each row of x [rows, d] under (W, b). */
+export function argmaxRows(x: Float32Array | Float64Array, rows: number, d: number, W: Float64Array, b: Float64Array, K: number): Int32Array {
+  const out = new Int32Array(rows);
+  for (let i = 0; i < rows; i++) {
+    const xo = i * d;
+    let best = 0, bestZ = -Infinity;
+    for (let k = 0; k < K; k++) {
+      const wo = k * d;
+      let s = b[k]!;
+      for (let j = 0; j < d; j++) s += x[xo + j]! * W[wo + j]!;
+      if (s > bestZ) { bestZ = s; best = k; }
+    }
+    out[i] = best;
+  }
+  return out;
+}

@@ -99,6 +99,9 @@ export class Body {
   i8x16Shuffle(lanes: readonly number[]): this { this.simd(0x0d); this.code.push(...lanes); return this; }
   f32x4ExtractLane(lane: number): this { this.simd(0x1f); this.code.push(lane); return this; }
   f64x2ExtractLane(lane: number): this { this.simd(0x21); this.code.push(lane); return this; }
+  f64x2Splat(): this { return this.simd(0x14); }
+  f64Mul(): this { this.code.push(0xa2); return this; }
+  i32GeU(): this { this.code.push(0x4f); return this; }
   f32x4Add(): this { return this.simd(0xe4); }
   f32x4Mul(): this { return this.simd(0xe6); }
   f64x2Add(): this { return this.simd(0xf0); }
@@ -109,6 +112,7 @@ export class Body {
 export interface FuncDef {
   name: string;
   params: ValType[];
+  results?: ValType[];
   body: Body;
 }
 
@@ -132,7 +136,7 @@ function name(out: number[], s: string): void {
   out.push(...bytes);
 }
 
-/** Assembles a module that imports one memory and exports the given functions (no results: they write memory). */
+/** Assembles a module that imports one memory and exports the given functions. */
 export function assemble(memory: MemoryImport, funcs: readonly FuncDef[]): Uint8Array {
   const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
   const types: number[] = [];
@@ -141,7 +145,9 @@ export function assemble(memory: MemoryImport, funcs: readonly FuncDef[]): Uint8
     types.push(0x60);
     uleb(types, f.params.length);
     for (const p of f.params) types.push(VALTYPE[p]);
-    types.push(0x00);
+    const results = f.results ?? [];
+    uleb(types, results.length);
+    for (const r of results) types.push(VALTYPE[r]);
   }
   section(out, 1, types);
   const imports: number[] = [1];

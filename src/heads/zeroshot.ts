@@ -8,11 +8,9 @@ import { normalizeRows, matmulT, type Embeddings } from '../embed/embeddings.js'
 import type { Model, ImageFailure, EmbedProgress } from '../embed/model.js';
 import type { ImageInput } from '../image/index.js';
 import { DEFAULT_TEMPLATE, checkTemplates, fillTemplate } from '../text/index.js';
+import { rankRows, type Prediction } from './rank.js';
 
-export interface Prediction {
-  label: string;
-  score: number;
-}
+export type { Prediction };
 
 export interface Classification {
   path: string;
@@ -90,14 +88,7 @@ export class ZeroShotClassifier {
 
   /** Ranks labels per image; `topK` keeps the best k (all by default). */
   rank(scores: Float32Array, n: number, topK = this.labels.length): Prediction[][] {
-    const C = this.labels.length;
-    const out: Prediction[][] = [];
-    for (let i = 0; i < n; i++) {
-      const preds = this.labels.map((label, c) => ({ label, score: scores[i * C + c]! }));
-      preds.sort((a, b) => b.score - a.score);
-      out.push(preds.slice(0, topK));
-    }
-    return out;
+    return rankRows(scores, n, this.labels, topK);
   }
 
   /** Embeds and classifies images; failed images are returned separately. */

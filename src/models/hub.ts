@@ -2,10 +2,11 @@
  * The Hugging Face hub, as zs talks to it: repo ids (`org/name[@revision]`), the resolve URL scheme
  * `{endpoint}/{org}/{name}/resolve/{revision}/{path}` (HF_ENDPOINT overrides the endpoint for mirrors), the
  * token (HF_TOKEN), a HEAD that reads a file's identity the way the hub publishes it (X-Linked-Etag /
- * X-Linked-Size for LFS files, ETag / Content-Length otherwise) and the hub's error answers as ZsErrors.
+ * X-Linked-Size for LFS files, ETag / Content-Length otherwise) and the hub's error answers as ZsErrors. The HTTP
+ * transport itself is http.ts.
  */
-import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Agent as HttpAgent } from 'node:http';
-import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { header, httpGet, type HttpOptions } from './http.js';
 import { ZsError, usageError } from '../errors.js';
 
 export const DEFAULT_ENDPOINT = 'https://huggingface.co';
@@ -71,39 +72,6 @@ export function authHeaders(env: NodeJS.ProcessEnv = process.env): Record<string
   return token ? { authorization: `Bearer ${token}` } : {};
 }
 
-export type AnyAgent = HttpAgent | HttpsAgent;
-
-export interface HttpOptions {
-  headers?: Record<string, string>;
-  agent?: { http: HttpAgent; https: HttpsAgent };
-  /** Milliseconds without any socket activity before the request fails. */
-  idleTimeoutMs?: number;
-}
-
-/** One HTTP request (no redirects followed). Resolves with the response; the caller consumes or discards the body. */
-export function httpGet(method: 'GET' | 'HEAD', url: string, opts: HttpOptions = {}): Promise<IncomingMessage> {
-  const u = new URL(url);
-  const https = u.protocol === 'https:';
-  const send = https ? httpsRequest : httpRequest;
-  return new Promise((resolve, reject) => {
-    const req = send(u, {
-      method,
-      headers: { 'user-agent': 'zs (model download)', 'accept-encoding': 'identity', ...opts.headers },
-      agent: opts.agent ? (https ? opts.agent.https : opts.agent.http) : undefined,
-    });
-    req.setTimeout(opts.idleTimeoutMs ?? 60_000, () => req.destroy(Object.assign(new Error('no data for too long'), { code: 'ETIMEDOUT' })));
-    req.on('response', resolve);
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-export function header(h: IncomingHttpHeaders, name: string): string | undefined {
-  const v = h[name];
-  return Array.isArray(v) ? v[0] : v;
-}
-
-/** Strips W/ and quotes from an ETag. */
 export function cleanEtag(v: string | undefined): string | undefined {
   if (!v) return undefined;
   return v.replace(/^W\//, '').replace(/^"|"$/g, '');

@@ -1,0 +1,246 @@
+/**
+ * `zs probe fit | predict | eval`: a linear probe (multinomial logistic regression) on frozen embeddings.
+ * Data is a folder per class (train/ and test/ used when present), a CSV manifest or JSONL features.
+ */
+import type { Argv } from 'yargs';
+import { defineCommand, type CliContext } from './command.js';
+import { withModelOptions, loadOptions, DEFAULT_MODEL, type ModelArgs } from './options.js';
+import { table, type Io } from './io.js';
+import { createProgress } from './progress.js';
+import { printPredictions, percent } from './format.js';
+import { usageError } from '../errors.js';
+import { int, number } from '../validate.js';
+import type { Model } from '../embed/model.js';
+import type { LabeledSource } from '../data/labeled.js';
+import type { LabeledFeatures } from '../embed/labeled.js';
+import type { ModelRef } from '../heads/probe.js';
+
+interface FitArgs extends ModelArgs {
+  data: string;
+  C: string;
+  'val-split': number;
+  'max-iter': number;
+  standardize: boolean;
+  seed: number;
+  out: string;
+  json: boolean;
+}
+
+interface PredictArgs extends ModelArgs {
+  probe: string;
+  inputs: string[];
+  'top-k'?: number;
+  json: boolean;
+}
+
+interface EvalArgs extends ModelArgs {
+  probe: string;
+  data: string;
+  json: boolean;
+}
+
+/** The probe's model: what --model names, else (predict/eval) the model the probe was made for. */
+function modelSpec(a: ModelArgs, fallback: string): string {
+  return a.model ?? fallback;
+}
+
+async function openModel(spec: string, a: ModelArgs, io: Io): Promise<Model> {
+  const { Model } = await import('../embed/model.js');
+  const model = await Model.load(spec, loadOptions(a));
+  for (const s of model.info.skipped) io.note(`--device auto: skipped ${s.device} (${s.reason})`);
+  return model;
+}
+
+/** Model identity stored in (and checked against) probe files. */
+async function modelRef(model: Model): Promise<ModelRef> {
+  return { id: model.info.id, fingerprint: await model.probeFingerprint() };
+}
+
+async function features(src: LabeledSource, model: Model | undefined, io: Io, label: string): Promise<LabeledFeatures> {
+  const { labeledFeatures } = await import('../embed/labeled.js');
+  const total = src.kind === 'images' ? src.paths.length : 0;
+  const bar = await createProgress(io, { label, total, unit: 'images' });
+  try {
+    const f = await labeledFeatures(src, model, { onProgress: (p) => bar.update(p.done) });
+    bar.stop();
+    for (const e of f.failures) io.note(e.error.toLine(), true);
+    if (f.failures.length) io.note(`${f.failures.length} of ${total} images failed and were left out`, true);
+    return f;
+  } finally {
+    bar.stop();
+  }
+}
+
+async function fit(a: FitArgs, io: Io): Promise<number> {
+  const C = a.C === 'auto' ? 'auto' : number('--C', a.C, 0, Infinity, true);
+  const valSplit = number('--val-split', a['val-split'], 0, 1, true);
+  if (valSplit >= 1) throw usageError('E_INVALID_ARG', `invalid --val-split: ${valSplit} (expected a fraction between 0 and 1)`);
+  const maxIter = int('--max-iter', a['max-iter'], 1);
+  const { readLabeled } = await import('../data/labeled.js');
+  const src = await readLabeled(a.data, 'train', (m) => io.note(m));
+  let model: Model | undefined;
+  let ref: ModelRef;
+  try {
+    if (src.kind === 'images' || a.model !== undefined) model = await openModel(modelSpec(a, DEFAULT_MODEL), a, io);
+    const f = await features(src, src.kind === 'images' ? model : undefined, io, 'embed');
+    if (model && src.kind === 'features') {
+      const dim = await model.embeddingDim();
+      if (dim !== f.d) throw usageError('E_FEATURES', `${a.data} has ${f.d}-value embeddings but ${model.info.id} makes ${dim}-value ones`, 'pass the --model that made these features');
+    }
+    ref = model ? await modelRef(model) : { id: `features:${a.data}`, fingerprint: 'features' };
+    const classes = src.classes;
+    const index = new Map(classes.map((c, i) => [c, i]));
+    const y = Int32Array.from(f.labels, (l) => index.get(l)!);
+    const { LinearProbe } = await import('../heads/probe.js');
+    const probe = await LinearProbe.fit(f.x, y, {
+      classes, model: ref, C, valFraction: valSplit, maxIter, standardize: a.standardize, seed: a.seed,
+    });
+    await probe.save(a.out);
+    const t = probe.training;
+    if (t.warning) io.note(`warning: ${t.warning}`, true);
+    if (a.json) {
+      io.out(JSON.stringify({ out: a.out, model: ref, labels: classes, C: probe.C, training: t }));
+    } else {
+      const rows = [
+        ['probe', a.out],
+        ['model', ref.id],
+        ['classes', String(classes.length)],
+        ['examples', `${t.n} (dim ${probe.dim})`],
+        ['C', t.cSearch ? `${probe.C.toPrecision(3)} (auto: ${t.cSearch.fits} fits, validation accuracy ${percent(t.cSearch.valAccuracy)})` : probe.C.toPrecision(3)],
+        ['iterations', `${t.iterations}${t.converged ? ' (converged)' : ' (not converged)'}`],
+        ['train accuracy', percent(t.trainAccuracy)],
+        ['fit time', `${t.seconds.toFixed(2)} s`],
+      ];
+      io.out(table(rows));
+    }
+    return f.failures.length ? 1 : 0;
+  } finally {
+    await model?.close();
+  }
+}
+
+async function loadProbeFor(file: string, a: ModelArgs, io: Io, needModel: boolean) {
+  const { LinearProbe } = await import('../heads/probe.js');
+  const unchecked = await LinearProbe.load(file);
+  if (!needModel) return { probe: unchecked, model: undefined };
+  if (unchecked.model.fingerprint === 'features' && a.model === undefined) {
+    throw usageError('E_PROBE_MODEL', `${file} was fitted on precomputed features without --model, so zs cannot embed images for it`,
+      'evaluate it on a JSONL features file, or fit it again with --model');
+  }
+  const model = await openModel(modelSpec(a, unchecked.model.id), a, io);
+  try {
+    const probe = await LinearProbe.load(file, await modelRef(model));
+    return { probe, model };
+  } catch (e) {
+    await model.close();
+    throw e;
+  }
+}
+
+async function predict(a: PredictArgs, io: Io): Promise<number> {
+  const { findImages } = await import('../data/images.js');
+  const paths = await findImages(a.inputs);
+  const { probe, model } = await loadProbeFor(a.probe, a, io, true);
+  try {
+    const topK = a['top-k'] === undefined ? probe.labels.length : Math.min(probe.labels.length, int('--top-k', a['top-k'], 1));
+    const bar = await createProgress(io, { label: 'predict', total: paths.length, unit: 'images' });
+    const r = await model!.embedImages(paths, { onProgress: (p) => bar.update(p.done) });
+    bar.stop();
+    const proba = probe.predictProba(r.embeddings.data);
+    const { rankRows } = await import('../heads/rank.js');
+    const ranked = rankRows(proba, r.indices.length, probe.labels, topK);
+    printPredictions(io, r.indices.map((idx, i) => ({ path: paths[idx]!, predictions: ranked[i]! })), a.json);
+    for (const f of r.failures) io.note(f.error.toLine(), true);
+    if (r.failures.length) io.note(`${r.failures.length} of ${paths.length} images failed`, true);
+    return r.failures.length ? 1 : 0;
+  } finally {
+    await model!.close();
+  }
+}
+
+async function evaluateProbe(a: EvalArgs, io: Io): Promise<number> {
+  const { readLabeled } = await import('../data/labeled.js');
+  const src = await readLabeled(a.data, 'test', (m) => io.note(m));
+  const { requireKnownLabels } = await import('../data/dataset.js');
+  const { probe, model } = await loadProbeFor(a.probe, a, io, src.kind === 'images');
+  try {
+    requireKnownLabels(src.classes, probe.labels, 'the probe', a.data);
+    const f = await features(src, model, io, 'embed');
+    if (f.d !== probe.dim) throw usageError('E_FEATURES', `${a.data} has ${f.d}-value embeddings but the probe takes ${probe.dim}`, 'evaluate with features from the probe\'s model');
+    const index = new Map(probe.labels.map((c, i) => [c, i]));
+    const truth = Int32Array.from(f.labels, (l) => index.get(l)!);
+    const proba = probe.predictProba(f.x);
+    const { evaluate } = await import('../bench/metrics.js');
+    const ev = evaluate(proba, [f.labels.length, probe.labels.length], truth, probe.labels);
+    if (a.json) {
+      io.out(JSON.stringify({ probe: a.probe, data: a.data, ...ev }));
+    } else {
+      io.out(table([
+        ['examples', String(ev.n)],
+        ['top-1', percent(ev.top1)],
+        ['top-5', percent(ev.top5)],
+        ['mean per-class recall', percent(ev.meanPerClassRecall)],
+      ]));
+      io.out('');
+      io.out(table([['CLASS', 'SUPPORT', 'PRECISION', 'RECALL', 'F1'], ...ev.perClass.map((c) => [c.label, String(c.support), percent(c.precision), percent(c.recall), percent(c.f1)])], ['l', 'r', 'r', 'r', 'r']));
+      io.out('');
+      io.out('confusion matrix (rows: true class, columns: predicted)');
+      const short = probe.labels.map((_, i) => String(i));
+      io.out(table([['', ...short], ...ev.confusion.map((row, i) => [`${i} ${probe.labels[i]}`, ...row.map(String)])], ['l', ...short.map(() => 'r' as const)]));
+    }
+    return f.failures.length ? 1 : 0;
+  } finally {
+    await model?.close();
+  }
+}
+
+function probeModelOptions<T>(y: Argv<T>): Argv<T & ModelArgs> {
+  // --model has no default here: predict/eval use the probe's own model, fit on features records none
+  return withModelOptions(y).option('model', { default: undefined, describe: `model to embed images with (fit: default ${DEFAULT_MODEL}; predict/eval: the probe's model)` }) as Argv<T & ModelArgs>;
+}
+
+const fitCommand = defineCommand<FitArgs>({
+  command: 'fit <data>',
+  describe: 'fit a probe on a labelled dataset',
+  builder: (y) =>
+    probeModelOptions(y)
+      .positional('data', { type: 'string', demandOption: true, describe: 'folder per class (uses train/ if present), CSV manifest or JSONL features' })
+      .option('C', { type: 'string', default: 'auto', describe: 'inverse L2 strength as in scikit-learn, or auto (CLIP sweep on a validation split)' })
+      .option('val-split', { type: 'number', default: 0.2, describe: 'validation fraction for --C auto' })
+      .option('max-iter', { type: 'number', default: 1000, describe: 'L-BFGS iteration cap' })
+      .option('standardize', { type: 'boolean', default: false, describe: 'standardize features (stored in the probe)' })
+      .option('seed', { type: 'number', default: 0, describe: 'seed of the validation split' })
+      .option('out', { alias: 'o', type: 'string', default: 'probe.json', describe: 'probe file to write' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the training summary as JSON' }) as never,
+  run: fit,
+});
+
+const predictCommand = defineCommand<PredictArgs>({
+  command: 'predict <probe> <inputs..>',
+  describe: 'labels for images from a probe',
+  builder: (y) =>
+    probeModelOptions(y)
+      .positional('probe', { type: 'string', demandOption: true })
+      .positional('inputs', { type: 'string', array: true, describe: 'image files, folders or globs' })
+      .option('top-k', { alias: 'k', type: 'number', describe: 'show the best k labels (default: all)' })
+      .option('json', { type: 'boolean', default: false, describe: 'print one JSON array' }) as never,
+  run: predict,
+});
+
+const evalCommand = defineCommand<EvalArgs>({
+  command: 'eval <probe> <data>',
+  describe: 'accuracy, per-class recall and confusion matrix of a probe on a labelled dataset',
+  builder: (y) =>
+    probeModelOptions(y)
+      .positional('probe', { type: 'string', demandOption: true })
+      .positional('data', { type: 'string', demandOption: true, describe: 'folder per class (uses test/ if present), CSV manifest or JSONL features' })
+      .option('json', { type: 'boolean', default: false }) as never,
+  run: evaluateProbe,
+});
+
+export const probeCommand = (ctx: CliContext) => ({
+  command: 'probe <command>',
+  describe: 'linear probe: fit, predict, eval',
+  builder: (y: Argv) => y.command(fitCommand(ctx)).command(predictCommand(ctx)).command(evalCommand(ctx)).demandCommand(1),
+  handler: () => {},
+});

@@ -1,0 +1,134 @@
+/**
+ * zs bench end to end on a small generated image folder with the tiny random CLIP: the protocol (shots per class
+ * actually used, validation sizes, skipped k, reproducibility with the same seeds), the report files, bad input.
+ * Random weights make accuracies meaningless, so nothing here asserts an accuracy value.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { Model } from '../src/embed/model.js';
+import { runBench } from '../src/bench/run.js';
+import { ZsError } from '../src/errors.js';
+import { zs, tempDir, CLIP_DIR } from './_helpers.js';
+
+const { dir: tmp, cleanup } = tempDir();
+const CLASSES = { red_thing: [220, 40, 40], green_thing: [40, 200, 60], blue_thing: [40, 60, 220] } as const;
+
+async function makeDataset(root: string, perClass: { train: number; test: number }): Promise<void> {
+  let seed = 1;
+  for (const [name, rgb] of Object.entries(CLASSES)) {
+    for (const part of ['train', 'test'] as const) {
+      mkdirSync(join(root, part, name), { recursive: true });
+      for (let i = 0; i < perClass[part]; i++) {
+        const w = 40 + ((seed * 7) % 30), h = 32 + ((seed * 11) % 20);
+        const px = Buffer.alloc(w * h * 3);
+        for (let p = 0; p < w * h; p++) {
+          seed = (seed * 1103515245 + 12345) >>> 0;
+          for (let c = 0; c < 3; c++) px[p * 3 + c] = Math.max(0, Math.min(255, rgb[c]! + ((seed >>> (8 * c)) & 63) - 32));
+        }
+        await sharp(px, { raw: { width: w, height: h, channels: 3 } }).png().toFile(join(root, part, name, `${part}-${i}.png`));
+      }
+    }
+  }
+}
+
+const DATA = join(tmp, 'colors');
+
+test.before(async () => {
+  await makeDataset(DATA, { train: 10, test: 4 });
+});
+
+test('the protocol: k shots and min(k, 4) validation rows per class, k too large skipped with a note, same seeds same numbers', async () => {
+  const model = await Model.load(CLIP_DIR, { threads: 1, cacheDir: join(tmp, 'home') });
+  const opts = { data: DATA, shots: [1, 2, 4, 8, 'all'] as (number | 'all')[], seeds: 2, templates: ['a photo of a {}.', 'a drawing of a {}.'], zsVersion: 'test' };
+  const warnings: string[] = [];
+  const r = await runBench(model, { ...opts, onWarning: (m) => warnings.push(m) });
+  assert.is(r.dataset.nTrain, 30);
+  assert.is(r.dataset.nTest, 12);
+  assert.equal(r.dataset.classes.map((c) => c.prompt), ['blue_thing', 'green_thing', 'red_thing']);
+  assert.equal(r.zeroShot.map((z) => z.templates), [1, 2]);
+  // 8 shots need 8 + 4 = 12 training images per class; there are 10
+  assert.equal(r.skipped.map((s) => s.shots), [8]);
+  assert.ok(warnings.some((w) => /skipping 8 shots/.test(w)));
+  assert.equal(r.heads.map((h) => h.name), ['linear probe', 'anchored probe', 'WiSE mix']);
+  for (const h of r.heads) {
+    assert.equal(h.shots.map((s) => s.shots), [1, 2, 4, 'all']);
+    for (const s of h.shots) {
+      assert.equal(s.seeds.map((x) => x.seed), [0, 1]);
+      for (const x of s.seeds) {
+        if (s.shots === 'all') {
+          assert.is(x.nTrain, 30); // refit on train + validation: every training image
+          assert.is(x.nVal, 6);
+        } else {
+          assert.is(x.trainPerClass, s.shots);
+          assert.is(x.nTrain, 3 * (s.shots as number));
+          assert.is(x.valPerClass, Math.min(s.shots as number, 4));
+          assert.is(x.nVal, 3 * Math.min(s.shots as number, 4));
+        }
+        assert.ok(x.top1 >= 0 && x.top1 <= 1);
+      }
+    }
+  }
+  const again = await runBench(model, opts);
+  const numbers = (x: typeof r) => JSON.stringify(x.heads.map((h) => h.shots.map((s) => s.seeds.map((q) => [q.top1, q.C]))));
+  assert.is(numbers(again), numbers(r), 'same seeds, same results');
+  const other = await runBench(model, { ...opts, seed: 5, seeds: 1, shots: [2] });
+  assert.equal(other.protocol.seeds, [5]);
+  await model.close();
+});
+
+test('a folder without train/ and test/ is split by --test-split with the seed', async () => {
+  const flat = join(tmp, 'flat');
+  await makeDataset(join(tmp, 'flat-src'), { train: 6, test: 0 });
+  // move the train/ classes up one level: flat/<class>/*.png
+  for (const name of Object.keys(CLASSES)) {
+    mkdirSync(join(flat, name), { recursive: true });
+    for (let i = 0; i < 6; i++) writeFileSync(join(flat, name, `${i}.png`), readFileSync(join(tmp, 'flat-src', 'train', name, `train-${i}.png`)));
+  }
+  const model = await Model.load(CLIP_DIR, { threads: 1, cacheDir: join(tmp, 'home') });
+  const r = await runBench(model, { data: flat, shots: [1], seeds: 1, templates: ['a photo of a {}.'], testSplit: 0.5, zsVersion: 'test' });
+  assert.equal(r.dataset.layout, 'split');
+  assert.is(r.dataset.nTest, 9);
+  assert.is(r.dataset.nTrain, 9);
+  assert.is(r.zeroShot.length, 1);
+  await model.close();
+});
+
+test('bad input: unknown head, bad shots, an image encoder', async () => {
+  const model = await Model.load(CLIP_DIR, { threads: 1, cacheDir: join(tmp, 'home') });
+  for (const [o, re] of [[{ heads: ['probe', 'magic'] }, /unknown head "magic"/], [{ shots: [0] }, /shots/], [{ seeds: 0 }, /seeds/]] as const) {
+    try {
+      await runBench(model, { data: DATA, templates: ['a {}'], zsVersion: 'test', ...(o as object) });
+      assert.unreachable('expected an error');
+    } catch (e) {
+      assert.instance(e, ZsError);
+      assert.match((e as Error).message, re);
+    }
+  }
+  await model.close();
+});
+
+test('zs bench writes report.md, results.json and chart.svg, and refuses an existing --out without --force', () => {
+  const out = join(tmp, 'report');
+  const args = ['bench', DATA, '--model', CLIP_DIR, '--threads', '1', '--shots', '1,2', '--seeds', '1', '--templates', 'cifar10', '--out', out, '--cache-dir', join(tmp, 'home')];
+  const r = zs(args);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /zero-shot/i);
+  for (const f of ['report.md', 'results.json', 'chart.svg']) assert.ok(existsSync(join(out, f)), f);
+  const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { schema: number; heads: unknown[] };
+  assert.is(results.schema, 1);
+  assert.is(results.heads.length, 3);
+  assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /linear probe/);
+  const again = zs(args);
+  assert.is(again.code, 2);
+  assert.match(again.stderr, /already exists.*--force/);
+  assert.is(zs([...args, '--force']).code, 0);
+  const bad = zs(['bench', DATA, '--model', CLIP_DIR, '--heads', 'probe,oracle', '--out', join(tmp, 'r2')]);
+  assert.is(bad.code, 2);
+  assert.match(bad.stderr, /unknown head "oracle"/);
+});
+
+test.after(cleanup);
+test.run();
