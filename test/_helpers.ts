@@ -15,11 +15,22 @@ export const BIN = join(ROOT, 'dist', 'cli', 'bin.js');
 
 export interface RunResult { code: number | null; stdout: string; stderr: string }
 
-/** Runs `zs` with the given arguments (built binary, no network: ZS_OFFLINE=1 unless env overrides). */
+/** A ZS_HOME private to this test process, so spawned runs never read or fill the user's cache. */
+let privateHome: string | undefined;
+function testHome(): string {
+  if (!privateHome) {
+    const dir = mkdtempSync(join(tmpdir(), 'zs-home-'));
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+    privateHome = dir;
+  }
+  return privateHome;
+}
+
+/** Runs `zs` with the given arguments (built binary, no network: ZS_OFFLINE=1, a private ZS_HOME, unless env overrides). */
 export function zs(args: string[], opts: { env?: Record<string, string>; cwd?: string; input?: string } = {}): RunResult {
   const r = spawnSync(process.execPath, [BIN, ...args], {
     cwd: opts.cwd ?? ROOT,
-    env: { ...process.env, ZS_OFFLINE: '1', ...opts.env },
+    env: { ...process.env, ZS_OFFLINE: '1', ZS_HOME: testHome(), ...opts.env },
     input: opts.input,
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,

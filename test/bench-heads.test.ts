@@ -73,7 +73,7 @@ test('WiSE stays near the better of zero-shot and the plain probe at 1 and 16 sh
   const zsAcc = accuracy(zs(testSet.x, testSet.n), testSet);
   for (const k of [1, 16]) {
     const acc = { probe: 0, anchored: 0, wise: 0 };
-    const seeds = [11, 12, 13];
+    const seeds = [11, 12, 13, 14, 15, 16, 17, 18];
     for (const seed of seeds) {
       const train = sample(k, 0.45, seed);
       const val = sample(Math.min(k, 4), 0.45, seed + 1000);

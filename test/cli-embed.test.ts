@@ -156,14 +156,14 @@ async function manyImages(dir: string, n: number): Promise<void> {
 
 test('two processes at once on one cache: both finish with the same lines; every embedding stored once', async () => {
   const imgs = join(tmp, 'many');
-  await manyImages(imgs, 120);
+  await manyImages(imgs, 80);
   const args = ['embed', ...M, '--cache-dir', join(tmp, 'c7'), '-b', '4', imgs];
   const [a, b] = await Promise.all([start(args).done, start(args).done]);
   assert.is(a.code, 0, a.stderr);
   assert.is(b.code, 0, b.stderr);
   assert.is(a.stdout, b.stdout);
-  assert.is(parse(a.stdout).length, 120);
-  assert.is(entries(join(tmp, 'c7')), 120);
+  assert.is(parse(a.stdout).length, 80);
+  assert.is(entries(join(tmp, 'c7')), 80);
 });
 
 test('kill -9 mid-run: the cache opens, keeps what was committed, and the rerun computes only the rest', async () => {
@@ -187,8 +187,8 @@ test('kill -9 mid-run: the cache opens, keeps what was committed, and the rerun 
   const m = /(\d+) from the cache, (\d+) computed/.exec(again.stderr);
   assert.ok(m, again.stderr);
   assert.ok(Number(m![1]) >= kept, `${m![1]} from the cache, ${kept} committed before the kill (${killed.signal})`);
-  assert.is(Number(m![1]) + Number(m![2]), 120);
-  assert.is(parse(again.stdout).length, 120);
+  assert.is(Number(m![1]) + Number(m![2]), 80);
+  assert.is(parse(again.stdout).length, 80);
 });
 
 test('usage: --labels-from-dirs without images, nothing to embed', () => {

@@ -153,17 +153,36 @@ test('cache: false neither reads nor writes the cache', async () => {
   store.close();
 });
 
+test('the cache is transparent to an explicit pixel limit: a cached image over it is still refused', async () => {
+  const cacheDir = join(tmp, 'c4');
+  let model = await Model.load(CLIP_DIR, { threads: 1, workers: 1, cache: true, cacheDir });
+  assert.is((await model.embedImages(REF.slice(0, 2))).stats.computed, 2);
+  await model.close();
+  model = await Model.load(CLIP_DIR, { threads: 1, workers: 1, cache: true, cacheDir, maxPixels: 200 * 200 });
+  const r = await model.embedImages(REF.slice(0, 2)); // chelsea.png is 451x300, coffee.png 600x400
+  assert.equal(r.indices, []);
+  assert.equal(r.failures.map((f) => f.error.code), ['E_IMAGE_TOO_LARGE', 'E_IMAGE_TOO_LARGE']);
+  await model.close();
+  model = await Model.load(CLIP_DIR, { threads: 1, workers: 1, cache: true, cacheDir, maxPixels: 1000 * 1000 });
+  assert.is((await model.embedImages(REF.slice(0, 2))).stats.cached, 2);
+  await model.close();
+});
+
 test('a full cache stops the run with E_CACHE_FULL; committed batches stay and are reused', async () => {
   const file = join(tmp, 'full', 'embeddings.sqlite');
   const model = await Model.load(CLIP_DIR, { threads: 1, workers: 0 });
-  const store = await EmbeddingCache.open(file, { maxBytes: 160 * 1024 });
+  const store = await EmbeddingCache.open(file, { maxBytes: 128 * 1024 });
   const fingerprint = await model.fingerprint();
   const prep = mainThreadPrep(model.preprocess);
   const { height: h, width: w } = model.preprocess;
-  // distinct contents (so every image is a new key): re-encoded crops of the reference photo
+  // distinct contents (so every image is a new key): 224x224 crops (no resample needed) of the reference photo
   const sharp = (await import('sharp')).default;
+  const raw = await sharp(REF[0]!).raw().toBuffer({ resolveWithObject: true });
   const inputs: Uint8Array[] = [];
-  for (let i = 0; i < 400; i++) inputs.push(await sharp(REF[0]!).extract({ left: i % 40, top: Math.floor(i / 40), width: 64, height: 64 }).png().toBuffer());
+  for (let i = 0; i < 200; i++) {
+    inputs.push(await sharp(raw.data, { raw: raw.info }).extract({ left: i % 40, top: Math.floor(i / 40), width: 224, height: 224 })
+      .png({ compressionLevel: 0 }).toBuffer());
+  }
   const run = (cache: EmbeddingCache) => embedStream(inputs, {
     batchSize: 8, floats: 3 * h * w, prep, infer: (p, n) => model.embedPixels(p, n),
     cache: { store: cache, fingerprint, name: 'tiny' },
@@ -186,7 +205,7 @@ test('a full cache stops the run with E_CACHE_FULL; committed batches stay and a
   let r = await it.next();
   while (!r.done) r = await it.next();
   assert.is(r.value.cached, entries);
-  assert.is(r.value.computed, 400 - entries);
+  assert.is(r.value.computed, 200 - entries);
   reopened.close();
   await model.close();
 });

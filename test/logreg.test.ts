@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { logLossGrad, objective, predictProbaRows, softmaxRows, type Dataset } from '../src/heads/logreg.js';
 import { createEngine } from '../src/heads/engine.js';
-import { makePreconditioner } from '../src/heads/precondition.js';
+import { leadingSpectrum, makePreconditioner } from '../src/heads/precondition.js';
 import { prepareFit, fitLogReg } from '../src/heads/fit.js';
 import { featureMoments, foldStandardization, standardization } from '../src/heads/standardize.js';
 
@@ -133,6 +133,33 @@ test('preconditioners: toModel/fromModel invert each other, gradToTheta is the a
       for (let i = 0; i < K * d; i++) assert.ok(Math.abs(gW2[i]! - gW[i]!) < 1e-9, `${kind}: gradient round trip`);
     }
   }
+});
+
+test('leading spectrum: finds planted principal directions and their variances, with orthonormal rows', () => {
+  // u = sum_i z_i sqrt(v_i) e_(3i) + small isotropic noise: variances 9, 4, 1 along e0, e3, e6, 0.0001 elsewhere
+  const n = 3000, d = 40, r = noise(5);
+  const planted = [[0, 9], [3, 4], [6, 1]] as const;
+  const x = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < d; j++) x[i * d + j] = 0.5 + 0.01 * Math.sqrt(3) * r();
+    for (const [j, v] of planted) x[i * d + j]! += Math.sqrt(3 * v) * r(); // uniform on [-1, 1) has variance 1/3
+  }
+  const ctx = prepareFit({ x, labels: new Int32Array(n), n, d, K: 2 }, false);
+  const sp = leadingSpectrum(ctx.view);
+  assert.is(sp.s.length, 16);
+  for (const [i, [j, v]] of planted.entries()) {
+    assert.ok(Math.abs(sp.s[i]! - v) < 0.1 * v, `eigenvalue ${i}: ${sp.s[i]} vs ${v}`);
+    assert.ok(Math.abs(Math.abs(sp.U[i * d + j]!) - 1) < 1e-2, `direction ${i} is e${j}`);
+  }
+  for (let i = 3; i < 16; i++) assert.ok(sp.s[i]! < 1e-3, `eigenvalue ${i} = ${sp.s[i]} is noise`);
+  for (let a = 0; a < 16; a++) {
+    for (let c = 0; c < 16; c++) {
+      let dot = 0;
+      for (let j = 0; j < d; j++) dot += sp.U[a * d + j]! * sp.U[c * d + j]!;
+      assert.ok(Math.abs(dot - (a === c ? 1 : 0)) < 1e-12, `U U^T [${a}, ${c}] = ${dot}`);
+    }
+  }
+  assert.ok(Math.abs(sp.meanVariance - (14 + 37 * 1e-4) / d) < 0.05 * 14 / d, `mean variance ${sp.meanVariance}`);
 });
 
 test('standardization: scale 1 for constant features, folding gives the same logits', () => {

@@ -11,7 +11,8 @@
  * 1.7 MB photo costs the main thread nothing while it is blocked in inference; files are read at most
  * `HASH_CONCURRENCY` at a time, so memory stays bounded. The next chunk is resolved while the caller works on the
  * current one. A file that cannot be stamped or read gets no key: the preprocessing stage then reports the exact
- * problem (missing, unreadable, not an image) as a per-image failure.
+ * problem (missing, unreadable, not an image) as a per-image failure. The cache is transparent: a hit gives what
+ * computing would, and with an explicit pixel limit (`maxPixels`) hits over it are recomputed, i.e. refused.
  */
 import { promises as fsp } from 'node:fs';
 import { webcrypto } from 'node:crypto';
@@ -31,6 +32,11 @@ export interface CacheBinding {
   fingerprint: string;
   /** Name stored with the model (shown by `zs cache info`). */
   name: string;
+  /**
+   * A pixel limit the caller set explicitly: cache hits are checked against the image header too, so an image over
+   * it fails as it would without the cache (E_IMAGE_TOO_LARGE from decoding) instead of being answered.
+   */
+  maxPixels?: number;
 }
 
 export interface Resolved {
@@ -96,7 +102,22 @@ async function resolveChunk(inputs: readonly ImageInput[], start: number, cache:
   const keyed = items.filter((r) => r.key !== undefined);
   const vectors = cache.store.getMany(cache.fingerprint, keyed.map((r) => r.key!));
   keyed.forEach((r, j) => { r.hit = vectors[j]; });
+  if (cache.maxPixels !== undefined) await dropOversized(items.filter((r) => r.hit), cache.maxPixels);
   return items;
+}
+
+/** Turns hits whose image is over `limit` pixels (per its header) back into misses, so decoding reports them. */
+async function dropOversized(hits: Resolved[], limit: number): Promise<void> {
+  const sharp = (await import('sharp')).default;
+  await mapLimited(hits, HASH_CONCURRENCY, async (r) => {
+    try {
+      const src = typeof r.input === 'string' ? r.input : Buffer.from(r.input.buffer, r.input.byteOffset, r.input.byteLength);
+      const meta = await sharp(src, { limitInputPixels: false }).metadata();
+      if ((meta.width ?? 0) * (meta.pageHeight ?? meta.height ?? 0) > limit) r.hit = undefined;
+    } catch {
+      r.hit = undefined; // unreadable now: decoding says why
+    }
+  });
 }
 
 /**

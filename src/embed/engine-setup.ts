@@ -43,14 +43,14 @@ export interface EngineParts { prep: Prep; cache?: CacheBinding }
 export async function openEngine(
   folder: ModelFolder,
   preprocess: Preprocessor,
-  opts: { prep: PreprocessorOptions; workers: number; cache: boolean; cacheDir?: string },
+  opts: { prep: PreprocessorOptions; workers: number; cache: boolean; cacheDir?: string; explicitMaxPixels?: number },
 ): Promise<EngineParts> {
   let cache: CacheBinding | undefined;
   if (opts.cache) {
     const { EmbeddingCache, cacheFile } = await import('./cache.js');
     const store = await EmbeddingCache.open(cacheFile(opts.cacheDir));
     try {
-      cache = { store, fingerprint: await modelFingerprint(folder, opts.prep, store), name: folder.id };
+      cache = { store, fingerprint: await modelFingerprint(folder, opts.prep, store), name: folder.id, maxPixels: opts.explicitMaxPixels };
     } catch (e) {
       store.close();
       throw e;

@@ -13,8 +13,7 @@ import { createPreprocessor } from '../image/preprocess.js';
 import { ZsError } from '../errors.js';
 import type { PrepJob, PrepReply, PrepInit } from './engine-prep.js';
 
-async function serve(init: PrepInit): Promise<void> {
-  if (process.env.ZS_EXP_NOCACHE) (await import('sharp')).default.cache(false);
+function serve(init: PrepInit): void {
   const pre = createPreprocessor(init.config, init.options, init.file);
   const port = parentPort!;
   const queue: PrepJob[] = [];
@@ -38,4 +37,4 @@ async function serve(init: PrepInit): Promise<void> {
   port.on('message', (job: PrepJob) => { queue.push(job); next(); });
 }
 
-void serve(workerData as PrepInit);
+serve(workerData as PrepInit);

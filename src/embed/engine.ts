@@ -18,8 +18,7 @@
  * and cache write errors (disk full: E_CACHE_FULL) stop it; what was committed before stays in the cache (one
  * transaction per batch).
  */
-import type { ZsError } from '../errors.js';
-import { wrapError } from '../errors.js';
+import { wrapError, type ZsError } from '../errors.js';
 import type { ImageInput } from '../image/decode.js';
 import type { Embeddings } from './embeddings.js';
 import type { Prep } from './engine-prep.js';

@@ -13,10 +13,10 @@ import { ZsError } from '../errors.js';
 import { int } from '../validate.js';
 import { openModelFolder, type Dtype, type ModelFolder } from '../models/folder.js';
 import { resolveModel } from '../models/resolve.js';
-import { createSession, type Device, type Session, type ResolvedDevice } from '../runtime/session.js';
-import { measureLogitScale, type LogitScale } from '../models/scale.js';
+import type { Device, Session, ResolvedDevice, SessionOptions } from '../runtime/session.js';
+import type { LogitScale } from '../models/scale.js';
 import { createPreprocessor, type Preprocessor, type ImageInput, type PreprocessorOptions } from '../image/index.js';
-import { loadTokenizer, type Tokenizer } from '../text/index.js';
+import type { Tokenizer } from '../text/index.js';
 import { normalizeRows, type Embeddings } from './embeddings.js';
 import { embedStream, type EmbedChunk, type EmbedProgress, type EmbedStats } from './engine.js';
 import { collect, modelFingerprint, openEngine, type EngineParts, type ImageEmbedResult } from './engine-setup.js';
@@ -62,6 +62,11 @@ export interface ModelInfo {
 }
 
 export const DEFAULT_MAX_PIXELS = 100_000_000;
+
+/** onnxruntime, the tokenizer and the text modules load on first use: a run the cache answers needs none of them. */
+async function createSession(file: string, options: SessionOptions): Promise<Session> {
+  return (await import('../runtime/session.js')).createSession(file, options);
+}
 
 function firstPresent(names: readonly string[], wanted: string[], file: string): string {
   const hit = wanted.find((w) => names.includes(w));
@@ -161,6 +166,7 @@ export class Model {
   private setUp(): Promise<EngineParts> {
     this.engine ??= openEngine(this.folder, this.preprocess, {
       prep: this.prepOptions, workers: this.workers, cache: this.opts.cache ?? false, cacheDir: this.opts.cacheDir,
+      explicitMaxPixels: this.opts.maxPixels,
     });
     this.engine.catch(() => { this.engine = undefined; });
     return this.engine;
@@ -226,7 +232,7 @@ export class Model {
       const device = this.opts.device === 'auto' ? (await this.visionSession()).device : this.opts.device;
       this.textSession = await createSession(graphs.text, { device, threads: this.opts.threads });
     }
-    if (!this.tokenizer) this.tokenizer = await loadTokenizer(this.folder.dir);
+    if (!this.tokenizer) this.tokenizer = await (await import('../text/index.js')).loadTokenizer(this.folder.dir);
     return { session: this.textSession, tokenizer: this.tokenizer, output: firstPresent(this.textSession.outputNames, family.text.outputs, graphs.text) };
   }
 
@@ -284,6 +290,7 @@ export class Model {
         pixel_values: new ort.Tensor('float32', pix, [1, 3, h, w]),
       };
       if (session.inputNames.includes('attention_mask')) feeds.attention_mask = new ort.Tensor('int64', tok.attentionMask, tok.dims);
+      const { measureLogitScale } = await import('../models/scale.js');
       this.scale = await measureLogitScale({ session, feeds, withBias: this.folder.family.score === 'sigmoid' });
       return this.scale;
     } finally {

@@ -25,7 +25,7 @@
 import { lbfgs, type LbfgsStop } from './lbfgs.js';
 import { sumSquares, type Dataset } from './logreg.js';
 import { createEngine, type LossEngine, type Precision } from './engine.js';
-import { covarianceRows, defaultPreconditioner, leadingSpectrum, makePreconditioner, type FeatureView, type PreconditionerKind, type Spectrum } from './precondition.js';
+import { defaultPreconditioner, leadingSpectrum, makePreconditioner, type FeatureView, type PreconditionerKind, type Spectrum } from './precondition.js';
 import { featureMoments, standardization, type Moments, type Standardization } from './standardize.js';
 
 /** Relative error of an objective summed from float32 logits (measured: ~1e-8 to 1e-7). */
@@ -125,10 +125,10 @@ export function fitOnEngine(engine: LossEngine, ctx: FitContext, options: FitOpt
   const kind = preconditionerKind(options, n, d);
   const pre = makePreconditioner(kind, view, C, ctx.spectrumCache);
   const Wm = new Float64Array(K * d), bm = new Float64Array(K);
-  const We = new Float64Array(K * d), be = new Float64Array(K);
+  const We = st ? new Float64Array(K * d) : Wm, be = st ? new Float64Array(K) : bm; // what the engine sees
   const gWe = new Float64Array(K * d), gbe = new Float64Array(K);
   const gWm = new Float64Array(K * d), gbm = new Float64Array(K);
-  const invCn = 1 / (C * n);
+  const invN = 1 / n, invCn = 1 / (C * n);
   const prior = options.prior;
   if (prior && prior.length !== K * d) throw new RangeError(`prior has ${prior.length} values, expected ${K * d}`);
   const Wd = prior ? new Float64Array(K * d) : Wm; // W - prior, what the penalty sees
@@ -141,22 +141,22 @@ export function fitOnEngine(engine: LossEngine, ctx: FitContext, options: FitOpt
         for (let j = 0; j < d; j++) { const w = Wm[k * d + j]! / st.scale[j]!; We[k * d + j] = w; shift += w * st.mean[j]!; }
         be[k] = bm[k]! - shift;
       }
-    } else { We.set(Wm); be.set(bm); }
+    }
     const loss = engine.evaluate(We, be, gWe, gbe);
     if (prior) for (let i = 0; i < Wd.length; i++) Wd[i] = Wm[i]! - prior[i]!;
     for (let k = 0; k < K; k++) {
       const gb = gbe[k]!;
-      gbm[k] = gb / n;
+      gbm[k] = gb * invN;
       for (let j = 0; j < d; j++) {
         const i = k * d + j;
         const raw = st ? (gWe[i]! - gb * st.mean[j]!) / st.scale[j]! : gWe[i]!;
-        gWm[i] = raw / n + Wd[i]! * invCn;
+        gWm[i] = raw * invN + Wd[i]! * invCn;
       }
     }
     pre.gradToTheta(gWm, gbm, gTheta);
     last.norm = maxNorm(gWm, gbm) * n;
     last.gTheta.set(gTheta);
-    return loss / n + sumSquares(Wd) * invCn / 2;
+    return loss * invN + sumSquares(Wd) * invCn / 2;
   };
   // The gradient test measures model coordinates. The point L-BFGS tests is nearly always the one fg evaluated
   // last, whose model gradient fg has at hand; any other is mapped back.
@@ -217,7 +217,7 @@ export async function startEngine(ctx: FitContext, options: Pick<FitOptions, 'pr
   const { data, view } = ctx;
   const starting = createEngine(data, { precision: options.precision, threads: options.threads, shift: ctx.moments.mean });
   try {
-    if (preconditionerKind(options, data.n, data.d) === 'whiten') ctx.spectrumCache.spectrum ??= leadingSpectrum(view, covarianceRows(data.n, data.d));
+    if (preconditionerKind(options, data.n, data.d) === 'whiten') ctx.spectrumCache.spectrum ??= leadingSpectrum(view);
   } catch (e) {
     await starting.then((engine) => engine.close(), () => undefined);
     throw e;
