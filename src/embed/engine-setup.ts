@@ -43,13 +43,21 @@ export interface EngineParts { prep: Prep; cache?: CacheBinding }
 export async function openEngine(
   folder: ModelFolder,
   preprocess: Preprocessor,
-  opts: { prep: PreprocessorOptions; workers: number; cache: boolean; cacheDir?: string; explicitMaxPixels?: number },
+  opts: {
+    prep: PreprocessorOptions; workers: number; cache: boolean; cacheDir?: string; explicitMaxPixels?: number;
+    /** Called when the cache has never seen this vision graph (so it holds none of its embeddings), before hashing it. */
+    onUnknownGraph?: () => void;
+  },
 ): Promise<EngineParts> {
   let cache: CacheBinding | undefined;
   if (opts.cache) {
     const { EmbeddingCache, cacheFile } = await import('./cache.js');
     const store = await EmbeddingCache.open(cacheFile(opts.cacheDir));
     try {
+      if (opts.onUnknownGraph) {
+        const { stampFile } = await import('./hash.js');
+        if (store.lookupFiles([await stampFile(folder.graphs.vision)])[0] === undefined) opts.onUnknownGraph();
+      }
       cache = { store, fingerprint: await modelFingerprint(folder, opts.prep, store), name: folder.id, maxPixels: opts.explicitMaxPixels };
     } catch (e) {
       store.close();

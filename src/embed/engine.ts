@@ -48,6 +48,8 @@ export interface EngineOptions {
   /** Inputs resolved against the cache at a time (default 256). */
   chunk?: number;
   onProgress?: (p: EmbedProgress) => void;
+  /** Called once, when the first input turns out to need the model (e.g. to start loading it while it decodes). */
+  onFirstMiss?: () => void;
 }
 
 /** Consecutive results: rows for the embedded inputs and the failures among them. */
@@ -87,6 +89,7 @@ export async function* embedStream(inputs: readonly ImageInput[], o: EngineOptio
   const finished = new Map<number, Float32Array | ImageFailure>(); // waiting to be emitted in order
   let next = 0; // next input index to emit
   let dim = 0;
+  let firstMiss = o.onFirstMiss;
 
   const fail = (r: Resolved, e: unknown): void => {
     const where = describeInput(r.input, r.index);
@@ -159,6 +162,7 @@ export async function* embedStream(inputs: readonly ImageInput[], o: EngineOptio
           for (const r of it.value) {
             if (r.hit) { finished.set(r.index, r.hit); stats.cached++; } else queue.push(r);
           }
+          if (queue.length > 0 && firstMiss) { firstMiss(); firstMiss = undefined; }
         }
         fill();
       }

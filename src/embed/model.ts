@@ -149,6 +149,14 @@ export class Model {
     return this.folder.family.kind === 'clip';
   }
 
+  /**
+   * Starts loading the vision graph without waiting (a lazy model that will need it: the load, ~1 s for ViT-B/32,
+   * then overlaps hashing the graph and decoding the first batch). A failure surfaces at the first inference.
+   */
+  private preload(): void {
+    this.visionSession().catch(() => undefined);
+  }
+
   /** Runs the vision graph on a filled batch tensor `[n, 3, H, W]` and returns normalized embeddings `[n, d]`. */
   async embedPixels(pixels: Float32Array, n: number): Promise<Embeddings> {
     const vision = await this.visionSession();
@@ -166,7 +174,7 @@ export class Model {
   private setUp(): Promise<EngineParts> {
     this.engine ??= openEngine(this.folder, this.preprocess, {
       prep: this.prepOptions, workers: this.workers, cache: this.opts.cache ?? false, cacheDir: this.opts.cacheDir,
-      explicitMaxPixels: this.opts.maxPixels,
+      explicitMaxPixels: this.opts.maxPixels, onUnknownGraph: () => this.preload(),
     });
     this.engine.catch(() => { this.engine = undefined; });
     return this.engine;
@@ -208,7 +216,7 @@ export class Model {
     const { height: h, width: w } = this.preprocess;
     const stats = yield* embedStream(inputs, {
       batchSize: this.batchSize, floats: 3 * h * w, prep, cache, onProgress: opts.onProgress,
-      infer: (pixels, n) => this.embedPixels(pixels, n),
+      infer: (pixels, n) => this.embedPixels(pixels, n), onFirstMiss: () => this.preload(),
     });
     return stats;
   }
