@@ -9,26 +9,17 @@ import { existsSync, mkdirSync, readdirSync, statSync, cpSync, rmSync } from 'no
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import sharp from 'sharp';
+import { Rng } from '../src/data/rng.js';
 
 const REF = join(import.meta.dirname, '..', 'test', 'fixtures', 'reference', 'images');
 const SOURCES = ['chelsea.png', 'coffee.png', 'chelsea_q90.jpg', 'gradient_320x200.png'];
 const FASHION = '/work/shared/tools/fashion-mnist.py';
 
-/** A deterministic 32-bit PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function makePhoto(file: string, i: number): Promise<void> {
   const W = 4032, H = 3024;
-  const next = rng(4321 + i);
+  const r = new Rng(4321 + i);
+  const next = () => r.float();
   const src = join(REF, SOURCES[i % SOURCES.length]!);
   const meta = await sharp(src).metadata();
   // a random crop of 70-100% of the source, so no two photos share their pixels

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { cpus } from 'node:os';
 import sharp from 'sharp';
 import { createPreprocessor, type Preprocessor } from '../src/image/index.js';
+import { Rng } from '../src/data/rng.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const REF = join(ROOT, 'test', 'fixtures', 'reference');
@@ -27,17 +28,6 @@ function arg(name: string, fallback: number): number {
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 }
 
-/** A deterministic 32-bit PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** 4032x3024 q90 JPEG from a reference photo: upscaled, plus grain and a fine texture so it compresses like a photo. */
 async function makeLarge(i: number): Promise<string> {
@@ -46,7 +36,8 @@ async function makeLarge(i: number): Promise<string> {
   const src = join(REF, 'images', ['chelsea.png', 'coffee.png'][i % 2]!);
   const W = 4032, H = 3024;
   const up = await sharp(src).resize(W, H, { kernel: 'cubic', fit: 'fill' }).flop(i % 4 >= 2).raw().toBuffer();
-  const next = rng(1234 + i);
+  const r = new Rng(1234 + i);
+  const next = () => r.float();
   const grain = 3 + i / 2;
   for (let y = 0; y < H; y++) {
     for (let x = 0; x < W; x++) {

@@ -99,17 +99,10 @@ export interface Timings {
   totalS: number;
 }
 
-export interface BenchResults {
+export interface BenchResults extends Omit<BenchInput, 'heads' | 'timings' | 'notes'> {
   schema: typeof RESULTS_SCHEMA;
   kind: typeof RESULTS_KIND;
-  createdAt: string;
-  zsVersion: string;
-  model: { id: string; dim: number };
-  dataset: DatasetSummary;
-  protocol: Protocol;
-  zeroShot: ZeroShotResult[];
   heads: HeadResult[];
-  skipped: { shots: Shots; reason: string }[];
   worth: WorthResult[];
   headline: string;
   timings: Timings;

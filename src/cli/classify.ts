@@ -1,8 +1,7 @@
 /** `zs classify`: zero-shot labels for images, as a table or JSON. */
-import { readFileSync } from 'node:fs';
 import { defineCommand } from './command.js';
 import { withModelOptions, loadOptions, DEFAULT_MODEL, type ModelArgs } from './options.js';
-import type { Io } from './io.js';
+import { readLinesFile, type Io } from './io.js';
 import { printPredictions } from './format.js';
 import { createProgress } from './progress.js';
 import { usageError } from '../errors.js';
@@ -22,15 +21,7 @@ interface ClassifyArgs extends ModelArgs {
 export function collectLabels(labels: string[] | undefined, file: string | undefined): string[] {
   const out: string[] = [];
   for (const l of labels ?? []) out.push(...l.split(',').map((s) => s.trim()));
-  if (file) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      throw usageError('E_LABELS_FILE', `cannot read --labels-file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'give a readable text file with one label per line');
-    }
-    out.push(...text.split(/\r?\n/).map((s) => s.trim()).filter((s) => s !== ''));
-  }
+  if (file) out.push(...readLinesFile('--labels-file', file, 'label', true));
   if (out.length === 0) throw usageError('E_NO_LABELS', 'no labels given', 'pass --labels "cat,dog" or --labels-file FILE');
   return out;
 }

@@ -8,11 +8,10 @@
  * (--no-cache bypasses it). Unreadable images are reported and skipped; the run finishes, says how many failed and
  * exits 1. A progress bar (count, rate, ETA) is drawn on a TTY.
  */
-import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { defineCommand } from './command.js';
 import { withModelOptions, loadOptions, DEFAULT_MODEL, type ModelArgs } from './options.js';
-import type { Io } from './io.js';
+import { readLinesFile, type Io } from './io.js';
 import { createProgress } from './progress.js';
 import { usageError } from '../errors.js';
 import { asList } from './classify.js';
@@ -27,15 +26,7 @@ interface EmbedArgs extends ModelArgs {
 
 function readTexts(texts: string[] | undefined, file: string | undefined): string[] {
   const out = [...(texts ?? [])];
-  if (file) {
-    let body: string;
-    try {
-      body = readFileSync(file, 'utf8');
-    } catch (e) {
-      throw usageError('E_TEXT_FILE', `cannot read --text-file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'give a readable text file with one text per line');
-    }
-    out.push(...body.split(/\r?\n/).filter((s) => s.trim() !== ''));
-  }
+  if (file) out.push(...readLinesFile('--text-file', file, 'text', false));
   return out;
 }
 

@@ -2,7 +2,8 @@
  * The CLI's I/O conventions: stdout carries data, stderr carries progress, warnings and errors.
  * Progress bars only on a TTY and never with --quiet.
  */
-import { ZsError } from '../errors.js';
+import { readFileSync } from 'node:fs';
+import { ZsError, usageError } from '../errors.js';
 
 export interface Io {
   /** Writes one line of data to stdout. */
@@ -37,4 +38,21 @@ export function table(rows: string[][], align: ('l' | 'r')[] = []): string {
   return rows
     .map((row) => row.map((c, i) => (align[i] === 'r' ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd())
     .join('\n');
+}
+
+/**
+ * The non-blank lines of a text file named by `flag` (labels, texts), as a usage error naming the flag when it
+ * cannot be read. `trim` also strips each line's surrounding whitespace.
+ */
+export function readLinesFile(flag: string, file: string, what: string, trim: boolean): string[] {
+  let body: string;
+  try {
+    body = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw usageError(`E_${flag.replace(/^--/, '').replace(/-/g, '_').toUpperCase()}`,
+      `cannot read ${flag} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      `give a readable text file with one ${what} per line`);
+  }
+  const lines = body.split(/\r?\n/);
+  return (trim ? lines.map((s) => s.trim()) : lines).filter((s) => s.trim() !== '');
 }
