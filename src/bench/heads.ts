@@ -5,13 +5,15 @@
  * - anchored probe (cross-modal adaptation): the class text embeddings join the k shots as extra training
  *   samples, and the L2 penalty pulls W toward the zero-shot classifier W0 = scale * T (not toward 0):
  *   objective = mean log-loss + ||W - W0||^2 / (2Cn). C -> 0 gives zero-shot exactly, C -> inf the plain probe on
- *   images + texts; the sweep on validation picks the point between. Initialised at W0.
+ *   images + texts; the sweep on validation picks the point between. Initialised at W0. Given the plain probe, it
+ *   keeps whichever of the two fits the validation rows better (accuracy, ties by log-loss), so a zero-shot
+ *   classifier that does not help (a mismatched text tower, labels the prompts describe badly) drops out.
  * - WiSE mix: log-probabilities of zero-shot and probe interpolated, alpha * zs + (1 - alpha) * probe, with alpha
  *   from {0, 0.1, ..., 1} chosen on the validation rows by accuracy, ties by log-loss (alpha 1 is zero-shot, 0 the
  *   probe).
  * Every head returns a function giving scores [n, K] for new rows (log-probabilities).
  */
-import { searchCOn } from '../heads/csearch.js';
+import { searchCOn, type CSearchResult } from '../heads/csearch.js';
 import { fitLogReg } from '../heads/fit.js';
 import type { Dataset } from '../heads/logreg.js';
 
@@ -39,6 +41,21 @@ export interface FittedHead {
   /** The chosen regularization (probe heads) or mixing weight (WiSE), for the report. */
   C: number | null;
   alpha?: number;
+  /** How the chosen setting scored on the validation rows during selection. */
+  val?: { accuracy: number; loss: number };
+  /** The anchored head fell back to the plain probe (validation preferred it). */
+  unanchored?: boolean;
+}
+
+/** Validation score of the C a sweep chose. */
+function chosen(search: CSearchResult): { accuracy: number; loss: number } {
+  const c = search.candidates.find((r) => r.C === search.C);
+  return { accuracy: c?.valAccuracy ?? search.valAccuracy, loss: c?.valLoss ?? Infinity };
+}
+
+/** True when validation score `a` beats `b`: higher accuracy, or the same and a lower log-loss. */
+function beats(a: { accuracy: number; loss: number }, b: { accuracy: number; loss: number }): boolean {
+  return a.accuracy > b.accuracy || (a.accuracy === b.accuracy && a.loss < b.loss - 1e-12);
 }
 
 /** Row-wise log-softmax of logits [n, K], in place. */
@@ -83,7 +100,7 @@ export async function fitProbe(train: Dataset, val: Dataset, fitOn: Dataset = tr
   const search = await searchCOn(train, val, { threads: 1 });
   const r = await fitLogReg(fitOn, { C: search.C, init: search.init, threads: 1 });
   const { d, K } = train;
-  return { C: r.C, score: (x, n) => logSoftmaxRows(linearLogits(x, n, d, r.W, r.b, K), K) };
+  return { C: r.C, val: chosen(search), score: (x, n) => logSoftmaxRows(linearLogits(x, n, d, r.W, r.b, K), K) };
 }
 
 /** Appends the K class text embeddings, labelled with their class, to the training rows. */
@@ -98,12 +115,15 @@ export function withTextSamples(train: Dataset, zs: ZeroShotWeights): Dataset {
   return { x, labels, n: n + K, d, K };
 }
 
-export async function fitAnchored(train: Dataset, val: Dataset, zs: ZeroShotWeights, fitOn: Dataset = train): Promise<FittedHead> {
+/** The anchored probe (see the header); `plain`, the plain probe on the same split, is kept if validation prefers it. */
+export async function fitAnchored(train: Dataset, val: Dataset, zs: ZeroShotWeights, fitOn: Dataset = train, plain?: FittedHead): Promise<FittedHead> {
   const prior = Float64Array.from(zs.T, (v) => v * zs.scale); // W0 = scale * T, [K, d]
   const search = await searchCOn(withTextSamples(train, zs), val, { threads: 1, prior });
+  const score = chosen(search);
+  if (plain?.val && beats(plain.val, score)) return { ...plain, unanchored: true };
   const r = await fitLogReg(withTextSamples(fitOn, zs), { C: search.C, init: search.init, prior, threads: 1 });
   const { d, K } = train;
-  return { C: r.C, score: (x, n) => logSoftmaxRows(linearLogits(x, n, d, r.W, r.b, K), K) };
+  return { C: r.C, val: score, score: (x, n) => logSoftmaxRows(linearLogits(x, n, d, r.W, r.b, K), K) };
 }
 
 /** Mean negative log-likelihood of labels under log-probabilities [n, K]. */

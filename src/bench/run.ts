@@ -156,9 +156,9 @@ export async function runBench(model: Model, opts: BenchOptions): Promise<BenchR
       for (const h of heads) {
         const tf = performance.now();
         let fitted: FittedHead;
-        if (h !== 'anchored') probe ??= await fitProbe(searchTrain, valSet, trainSet);
-        if (h === 'probe') fitted = probe!;
-        else if (h === 'anchored') fitted = await fitAnchored(searchTrain, valSet, ensemble!, trainSet);
+        probe ??= await fitProbe(searchTrain, valSet, trainSet);
+        if (h === 'probe') fitted = probe;
+        else if (h === 'anchored') fitted = await fitAnchored(searchTrain, valSet, ensemble!, trainSet, probe);
         else fitted = fitWise(zsScore, probe!, valSet);
         const fitS = since(tf);
         const tp = performance.now();
@@ -192,7 +192,7 @@ export async function runBench(model: Model, opts: BenchOptions): Promise<BenchR
       shots,
       seeds,
       validation: 'k-shot: min(k, 4) per class from the training pool, disjoint from the k shots; all: 20% of each class, refit on train + validation',
-      selection: 'C by the CLIP sweep (1e-6 to 1e6, bisected to 1/8 decade) on validation accuracy; WiSE mixing weight from {0, 0.1, ..., 1} by validation accuracy (its C column holds the weight); ties by validation log-loss',
+      selection: 'C by the CLIP sweep (1e-6 to 1e6, bisected to 1/8 decade) on validation accuracy; the anchored probe keeps the plain probe where that scores better on validation; WiSE mixing weight from {0, 0.1, ..., 1} by validation accuracy (its C column holds the weight); ties by validation log-loss',
     },
     zeroShot,
     heads: heads.map((h) => ({ name: HEAD_TITLES[h], shots: results.get(h)! })),
