@@ -2,7 +2,7 @@
  * Image sets for scripts/bench-embed.ts, made once under a work folder (default /tmp/zs-embed-bench):
  *   photos/   N synthetic phone photos: 4032x3024 q90 JPEGs, ~1.7 MB (the four reference images upscaled, mirrored
  *             and shifted, with grain and a fine texture so they compress like photos)
- *   small/    N Fashion-MNIST test PNGs (28x28 gray) in <class>/ folders, from /work/shared/tools/fashion-mnist.py
+ *   small/    N Fashion-MNIST test PNGs (28x28 gray) in <class>/ folders, from scripts/tools/fashion-mnist.py
  *   fm-2k/, fm-20k/   2,000 and 20,000 Fashion-MNIST train PNGs (peak-RSS runs)
  */
 import { existsSync, mkdirSync, readdirSync, statSync, cpSync, rmSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { Rng } from '../src/data/rng.js';
 
 const REF = join(import.meta.dirname, '..', 'test', 'fixtures', 'reference', 'images');
 const SOURCES = ['chelsea.png', 'coffee.png', 'chelsea_q90.jpg', 'gradient_320x200.png'];
-const FASHION = '/work/shared/tools/fashion-mnist.py';
+const FASHION = join(import.meta.dirname, 'tools', 'fashion-mnist.py');
 
 
 async function makePhoto(file: string, i: number): Promise<void> {

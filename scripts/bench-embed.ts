@@ -4,7 +4,7 @@
  * what fast decoding changes (pixels and embeddings), and peak RSS for 2,000 and 20,000 images.
  *
  * Setup (once):
- *   /usr/bin/python3 /work/shared/tools/make-random-clip.py --preset clip-vit-b32 /tmp/zs-embed-bench/clip-vit-b32
+ *   /usr/bin/python3 scripts/tools/make-random-clip.py --preset clip-vit-b32 /tmp/zs-embed-bench/clip-vit-b32
  *   for g in vision_model text_model; do /usr/bin/python3 scripts/bench-embed-quantize.py \
  *     /tmp/zs-embed-bench/clip-vit-b32/onnx/$g.onnx /tmp/zs-embed-bench/clip-vit-b32/onnx/${g}_quantized.onnx; done
  *   npm --prefix scripts/peers install      # @huggingface/transformers, only for this script
@@ -193,7 +193,7 @@ async function main(): Promise<void> {
   const batch = Number(opt('batch', '16'));
   if (!existsSync(BIN)) throw new Error('build zs first: npx tsc -p .');
   if (!existsSync(join(model, 'onnx', 'vision_model.onnx'))) {
-    throw new Error(`no model at ${model}: /usr/bin/python3 /work/shared/tools/make-random-clip.py --preset clip-vit-b32 ${model}`);
+    throw new Error(`no model at ${model}: /usr/bin/python3 scripts/tools/make-random-clip.py --preset clip-vit-b32 ${model}`);
   }
   const peers = existsSync(join(ROOT, 'scripts', 'peers', 'node_modules', '@huggingface', 'transformers'));
   const q8 = existsSync(join(model, 'onnx', 'vision_model_quantized.onnx'));
