@@ -4,10 +4,11 @@
  * ZS_CATALOG names an extra catalog file (same format) whose entries are added, replacing built-ins of the same name.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ZsError } from '../errors.js';
 import { DTYPES, DTYPE_SUFFIX, type Dtype } from './folder.js';
-import type { Family, ModelKind } from './families.js';
+import { familyOf, supportedModelTypes, type Family, type ModelKind } from './families.js';
 
 export interface CatalogPin {
   /** Size in bytes: exact when `exact`, else as the hub lists it (rounded), for display. */
@@ -186,4 +187,22 @@ export function entryBytes(entry: CatalogEntry, dtype: Dtype): number | undefine
   let sum = 0;
   for (const f of [...entry.files.common, ...graphs]) sum += entry.pins[f]?.bytes ?? 0;
   return sum;
+}
+
+/** The files `ref` needs for `dtype`, from the catalog, or from the cached config.json's family (undefined if absent). */
+export function neededFiles(ref: { id: string; entry?: CatalogEntry }, dtype: Dtype, dir: string): FileSet | undefined {
+  if (ref.entry) return entryFiles(ref.entry, dtype);
+  let config: { model_type?: unknown };
+  try {
+    config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { model_type?: unknown };
+  } catch {
+    return undefined;
+  }
+  const family = familyOf(config.model_type);
+  if (!family) {
+    throw new ZsError('E_MODEL_KIND', `${ref.id} is a ${JSON.stringify(config.model_type)} model, which zs cannot run`, {
+      hint: `zs runs these model types: ${supportedModelTypes().join(', ')}`,
+    });
+  }
+  return layoutFiles(family, dtype);
 }

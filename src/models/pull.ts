@@ -12,7 +12,7 @@ import { oneOf } from '../validate.js';
 import { zsHome } from '../util/home.js';
 import { familyOf, supportedModelTypes } from './families.js';
 import { DTYPES, type Dtype } from './folder.js';
-import { entryFiles, layoutFiles, type CatalogEntry, type FileSet } from './catalog.js';
+import { neededFiles, type CatalogEntry } from './catalog.js';
 import { authHeaders, headFile, hubEndpoint, resolveUrl, type FileContext, type RemoteFile } from './hub.js';
 import { downloadFile } from './download.js';
 import { ensureDir, missingFiles, readManifest, removeEmptyRepoDir, revisionDir, withLock, writeManifest, type Manifest } from './cache.js';
@@ -62,24 +62,6 @@ export interface PullResult {
   downloaded: PulledFile[];
   /** Files the dtype needs that were already cached. */
   cached: string[];
-}
-
-/** The files `ref` needs for `dtype`, from the catalog, or from the cached config.json's family (undefined if absent). */
-export function neededFiles(ref: RemoteRef, dtype: Dtype, dir: string): FileSet | undefined {
-  if (ref.entry) return entryFiles(ref.entry, dtype);
-  let config: { model_type?: unknown };
-  try {
-    config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { model_type?: unknown };
-  } catch {
-    return undefined;
-  }
-  const family = familyOf(config.model_type);
-  if (!family) {
-    throw new ZsError('E_MODEL_KIND', `${ref.id} is a ${JSON.stringify(config.model_type)} model, which zs cannot run`, {
-      hint: `zs runs these model types: ${supportedModelTypes().join(', ')}`,
-    });
-  }
-  return layoutFiles(family, dtype);
 }
 
 interface Plan {

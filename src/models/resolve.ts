@@ -9,10 +9,10 @@ import { ZsError, usageError } from '../errors.js';
 import { oneOf } from '../validate.js';
 import { isOffline, zsHome } from '../util/home.js';
 import { DTYPES, type Dtype } from './folder.js';
-import { closeMatches, entryForRepo, findEntry, loadCatalog } from './catalog.js';
+import { closeMatches, entryForRepo, findEntry, loadCatalog, neededFiles } from './catalog.js';
 import { looksLikeHubId, parseHubId } from './hub.js';
 import { missingFiles, revisionDir } from './cache.js';
-import { neededFiles, pullModel, type PullProgress, type RemoteRef } from './pull.js';
+import type { PullProgress, RemoteRef } from './pull.js';
 
 export interface ResolveOptions {
   dtype?: Dtype;
@@ -92,6 +92,7 @@ export async function resolveModel(spec: string | undefined, opts: ResolveOption
       hint: `run \`zs models pull ${ref.id}${opts.dtype && opts.dtype !== 'fp32' ? ` --dtype ${opts.dtype}` : ''}\` with network access, or unset ZS_OFFLINE / HF_HUB_OFFLINE`,
     });
   }
+  const { pullModel } = await import('./pull.js'); // HTTP(S) stacks load only when something is downloaded
   const r = await pullModel(ref, { dtype: opts.dtype, cacheDir: opts.cacheDir, env, onProgress: opts.onProgress });
   return { dir: r.dir, id: ref.id };
 }
