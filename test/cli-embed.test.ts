@@ -35,6 +35,11 @@ function entries(cacheDir: string): number {
   try { return db.prepare('SELECT count(*) FROM embeddings').pluck().get() as number; } finally { db.close(); }
 }
 
+/** entries() while another process may still be creating the cache file (no schema yet: 0). */
+function entriesSoFar(cacheDir: string): number {
+  try { return entries(cacheDir); } catch { return 0; }
+}
+
 test('JSONL on stdout: recursive, images only, sorted, labels from parent folders, unit vectors; texts after', () => {
   const r = zs(['embed', ...M, '--cache-dir', join(tmp, 'c1'), '--labels-from-dirs', DATA, '--text', 'a cat']);
   assert.is(r.code, 0, r.stderr);
@@ -173,7 +178,7 @@ test('kill -9 mid-run: the cache opens, keeps what was committed, and the rerun 
   const db = join(cacheDir, 'embeddings.sqlite');
   for (let i = 0; i < 400; i++) {
     await sleep(10);
-    if (existsSync(db) && entries(cacheDir) >= 10) break;
+    if (existsSync(db) && entriesSoFar(cacheDir) >= 10) break;
   }
   run.child.kill('SIGKILL');
   const killed = await run.done;
