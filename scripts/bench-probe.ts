@@ -1,10 +1,10 @@
 /**
  * Linear-probe benchmark: zs's logistic regression against scikit-learn's (the reference recipe, run by
- * /work/shared/tools/sklearn-probe.py) on the same JSONL features, in the same run, one after the other.
+ * scripts/tools/sklearn-probe.py) on the same JSONL features, in the same run, one after the other.
  *
- *   /usr/bin/python3 /work/shared/tools/fashion-mnist.py features /tmp/fm-train.jsonl --split train
- *   /usr/bin/python3 /work/shared/tools/fashion-mnist.py features /tmp/fm-test.jsonl --split test
- *   /usr/bin/python3 /work/shared/tools/fashion-mnist.py features /tmp/fm-train-1k.jsonl --split train --per-class 100
+ *   /usr/bin/python3 scripts/tools/fashion-mnist.py features /tmp/fm-train.jsonl --split train
+ *   /usr/bin/python3 scripts/tools/fashion-mnist.py features /tmp/fm-test.jsonl --split test
+ *   /usr/bin/python3 scripts/tools/fashion-mnist.py features /tmp/fm-train-1k.jsonl --split train --per-class 100
  *   npx tsc -p .
  *   flock /tmp/zs-bench.lock node --import tsx scripts/bench-probe.ts \
  *     --small /tmp/fm-train-1k.jsonl --train /tmp/fm-train.jsonl --test /tmp/fm-test.jsonl --out /tmp/bench-probe.json
@@ -29,7 +29,7 @@ import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
-const SKLEARN = '/work/shared/tools/sklearn-probe.py';
+const SKLEARN = fileURLToPath(new URL('./tools/sklearn-probe.py', import.meta.url));
 const DIST = new URL('../dist/', import.meta.url);
 const SRC_HEADS = new URL('../src/heads/', import.meta.url);
 
@@ -53,7 +53,7 @@ function sklearn(train: string, test: string, C: number): Sk {
 interface Job { dist: string; train: string; test: string; C: number; target: number | null; runs: Array<{ label: string; options: Record<string, unknown> }>; auto: boolean }
 
 interface ZsRun { label: string; fit_s: number; iterations: number; evaluations: number; stop: string; converged: boolean;
-  objective: number; gradNorm: number; train_acc: number; test_acc: number; to_sklearn_objective_s: number | null;
+  objective: number; gradNorm: number; noise: number | null; train_acc: number; test_acc: number; to_sklearn_objective_s: number | null;
   preconditioner: string; warning?: string }
 
 interface AutoRun { seconds: number; sweep_s: number; fits: number; C: number; valAccuracy: number; test_acc: number;
@@ -89,7 +89,7 @@ for (const run of job.runs) {
     onIteration: (i) => { if (reached === null && job.target !== null && i.objective <= job.target) reached = (performance.now() - t0) / 1000; } });
   const f = foldStandardization(r.W, r.b, train.K, train.d, r.standardization);
   out.runs.push({ label: run.label, fit_s: r.seconds, iterations: r.iterations, evaluations: r.evaluations, stop: r.stop,
-    converged: r.converged, objective: objective(train, f.W, f.b, job.C), gradNorm: r.gradNorm, train_acc: accuracy(train, f.W, f.b),
+    converged: r.converged, objective: objective(train, f.W, f.b, job.C), gradNorm: r.gradNorm, noise: r.noise ?? null, train_acc: accuracy(train, f.W, f.b),
     test_acc: accuracy(test, f.W, f.b), to_sklearn_objective_s: reached, preconditioner: r.preconditioner, ...(r.warning ? { warning: r.warning } : {}) });
 }
 if (job.auto) {

@@ -2,6 +2,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { lbfgs, type Objective } from '../src/heads/lbfgs.js';
+import { noiseFromDifferences } from '../src/heads/noise.js';
+import { VecSpace } from '../src/heads/wasm-vec.js';
 
 /** Rosenbrock in n dimensions: minimum 0 at (1, ..., 1), a curved narrow valley. */
 const rosenbrock: Objective = (x, g) => {
@@ -81,7 +83,7 @@ test('with noise in f, fNoise lets the gradient finish the job', () => {
   for (const v of noisy.x) assert.ok(Math.abs(v - 1) < 1e-9);
 });
 
-test('a noisy f that moves less than its noise over noiseWindow iterations ends the run, converged (fnoise)', () => {
+test('a noisy f that moves less than its measured noise over noiseWindow iterations ends the run, converged (fnoise)', () => {
   const n = 50;
   const D = Float64Array.from({ length: n }, (_, i) => 1 + i);
   const fg: Objective = (x, g) => { // minimum 1 at x = 1; f carries relative noise of 1e-7, the gradient is exact
@@ -94,11 +96,57 @@ test('a noisy f that moves less than its noise over noiseWindow iterations ends 
   assert.is(r.stop, 'fnoise');
   assert.ok(r.converged);
   assert.ok(r.f < 1 + 1e-6, `f = ${r.f}, within the noise of the minimum`);
-  assert.ok(fs[fs.length - 11]! - r.f <= 2e-7 * r.f, 'the last 10 iterations moved f by no more than the noise');
-  for (let k = 10; k < fs.length - 1; k++) assert.ok(fs[k - 10]! - fs[k]! > 2e-7 * fs[k]!, `not stopped at iteration ${k + 1}, where f still moved`);
+  // the noise is measured (uniform relative noise of width 1e-7: standard deviation 2.9e-8) ...
+  assert.ok(r.noise! > 1e-8 && r.noise! < 1e-7, `measured noise ${r.noise}`);
+  // ... and the run ends at the first window whose reduction is within the fNoise bound and within 2 sqrt 2 noise
+  const floor = 2 * Math.SQRT2 * r.noise!;
+  assert.ok(fs[fs.length - 11]! - r.f <= Math.min(2e-7 * r.f, floor), 'the last 10 iterations moved f by no more than the noise');
+  for (let k = 10; k < fs.length - 1; k++) {
+    const moved = fs[k - 10]! - fs[k]!;
+    assert.ok(moved > 2e-7 * fs[k]! || moved > floor, `not stopped at iteration ${k + 1}, where f still moved`);
+  }
   // ftol = 0 turns the test off, and an exact f (fNoise = 0) never stops on it
   assert.is.not(lbfgs(fg, new Float64Array(n), { gtol: 0, ftol: 0, fNoise: 2e-7, maxIter: 200 }).stop, 'fnoise');
   assert.is.not(lbfgs(fg, new Float64Array(n), { gtol: 0, maxIter: 200 }).stop, 'fnoise');
+});
+
+test('vector space: float32 pairs round once, and mixed dot/axpy equal float64 arithmetic on the rounded values', () => {
+  const n = 37; // not a multiple of 4: the padding must stay out of every result
+  const vs = new VecSpace(n, 3, 1);
+  const [a, b, c] = vs.vectors as [Float64Array, Float64Array, Float64Array];
+  const a32 = vs.vectors32[0]!;
+  for (let i = 0; i < n; i++) { a[i] = Math.sin(i + 1) / 3; b[i] = Math.cos(0.7 * i) * 1e3; }
+  const original = Float64Array.from(a);
+  vs.round32(a, a32);
+  for (let i = 0; i < n; i++) {
+    assert.is(a32[i], Math.fround(original[i]!));
+    assert.is(a[i], a32[i], 'the float64 source is rounded to the stored value');
+  }
+  let dot = 0;
+  for (let i = 0; i < n; i++) dot += a32[i]! * b[i]!;
+  assert.ok(Math.abs(vs.dot32(a32, b) - dot) <= 1e-12 * Math.abs(dot) + 1e-12);
+  assert.is(vs.dot32(a32, b), vs.dot(a, b), 'same value from either copy');
+  c.set(b);
+  vs.axpy32(-0.25, a32, c);
+  for (let i = 0; i < n; i++) assert.is(c[i], b[i]! - 0.25 * a32[i]!);
+});
+
+test('noise estimate (ECnoise): recovers the standard deviation of noise on a smooth curve, none on a noise-free one', () => {
+  let s = 7;
+  const uniform = (): number => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s / 2 ** 32 - 0.5; };
+  const sigma = 1e-8; // uniform noise of this standard deviation: width sigma * sqrt(12)
+  const estimates: number[] = [];
+  for (let trial = 0; trial < 200; trial++) {
+    const fv = Array.from({ length: 7 }, (_, i) => 0.35 + 1e-7 * i + 3e-9 * i * i + sigma * Math.sqrt(12) * uniform());
+    const e = noiseFromDifferences(fv);
+    if (Number.isFinite(e)) estimates.push(e);
+  }
+  assert.ok(estimates.length >= 150, `noise found in ${estimates.length} of 200 trials`);
+  estimates.sort((a, b) => a - b);
+  const median = estimates[estimates.length >> 1]!;
+  assert.ok(median > 0.5 * sigma && median < 2 * sigma, `median estimate ${median} for sigma ${sigma}`);
+  // an exact straight line: no difference changes sign, so no noise level settles
+  assert.ok(Number.isNaN(noiseFromDifferences([0, 1, 2, 3, 4, 5, 6])));
 });
 
 test.run();

@@ -2,6 +2,10 @@
  * The objective and its gradient (logreg.ts), the fast engine that evaluates them (engine.ts, wasm kernels,
  * worker threads), and the preconditioner's change of variables (precondition.ts).
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { logLossGrad, objective, predictProbaRows, softmaxRows, type Dataset } from '../src/heads/logreg.js';
@@ -105,6 +109,30 @@ for (const precision of ['f32', 'f64'] as const) {
   }
 }
 
+test('worker threads start in a process run as `node --input-type=module -e` (an option a file worker refuses)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'zs-worker-'));
+  try {
+    const file = join(dir, 'worker.mjs');
+    writeFileSync(file, "import { parentPort } from 'node:worker_threads'; parentPort.postMessage('ready');\n");
+    const engineUrl = new URL('../src/heads/engine.ts', import.meta.url).href;
+    const code = `const { Worker } = await import('node:worker_threads');
+      const { workerExecArgv } = await import(${JSON.stringify(engineUrl)});
+      const start = (execArgv) => new Promise((done) => {
+        const w = new Worker(${JSON.stringify(file)}, { execArgv });
+        w.once('message', (m) => { done(m); void w.terminate(); });
+        w.once('error', (e) => done(e.code ?? e.message));
+      });
+      console.log(JSON.stringify({ inherited: await start(process.execArgv), engine: await start(workerExecArgv(process.execArgv)) }));`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8' });
+    assert.is(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { inherited: string; engine: string };
+    assert.is(out.inherited, 'ERR_INPUT_TYPE_NOT_ALLOWED', 'the failure the engine avoids');
+    assert.is(out.engine, 'ready');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('preconditioners: toModel/fromModel invert each other, gradToTheta is the adjoint of toModel', () => {
   const data = dataset(200, 6, 3, 5);
   for (const standardize of [false, true]) {
@@ -194,6 +222,22 @@ test('a penalty centred on a prior: the fit is stationary for ||W - prior||^2 / 
   let far = 0;
   for (let i = 0; i < prior.length; i++) far = Math.max(far, Math.abs(tight.W[i]! - prior[i]!));
   assert.ok(far < 1e-4, `distance to the prior ${far}`);
+});
+
+test('float32 fit: stops where its rounding noise hides progress, says so, and matches the float64 optimum', async () => {
+  const data = dataset(3000, 40, 4, 5);
+  const C = 1;
+  // tol far below what float32 can show, so only the noise test can end the float32 run
+  const r32 = await fitLogReg(data, { C, tol: 1e-12, threads: 1 });
+  assert.is(r32.stop, 'fnoise');
+  assert.ok(r32.converged);
+  assert.ok(r32.noise! > 0 && r32.noise! < 1e-6 * r32.objective, `noise ${r32.noise}`);
+  assert.match(r32.warning ?? '', /float32 resolution: .* rounding noise .*gradient norm .* > tol 1e-12; use precision 'f64'/);
+  const r64 = await fitLogReg(data, { C, tol: 1e-12, precision: 'f64', threads: 1 });
+  assert.is.not(r64.stop, 'fnoise');
+  assert.is(r64.noise, undefined);
+  const f32 = objective(data, r32.W, r32.b, C), f64 = objective(data, r64.W, r64.b, C);
+  assert.ok(f32 - f64 < 1e-7 * f64, `float32 run ${f32} vs float64 run ${f64}`);
 });
 
 test.run();

@@ -56,12 +56,21 @@ export function defaultThreads(data: Dataset): number {
  * A worker running engine-worker: the built .js next to this file; when running from the .ts sources
  * (tests under tsx) a bootstrap that registers tsx in the worker first, since loader hooks are per thread.
  */
+/**
+ * The Node options a worker gets: the process's own, less --input-type (set where the parent runs as
+ * `node --input-type=module -e ...`), which Node refuses for a worker started from a file.
+ */
+export function workerExecArgv(execArgv: readonly string[]): string[] {
+  return execArgv.filter((a) => !a.startsWith('--input-type'));
+}
+
 function spawnWorker(init: Record<string, unknown>): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./engine-worker.js', import.meta.url), { workerData: init });
+  const execArgv = workerExecArgv(process.execArgv);
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./engine-worker.js', import.meta.url), { workerData: init, execArgv });
   const entry = new URL('./engine-worker.ts', import.meta.url).href;
   const api = import.meta.resolve('tsx/esm/api');
   const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(code, { eval: true, workerData: init });
+  return new Worker(code, { eval: true, workerData: init, execArgv });
 }
 
 function fillMemory(buf: SharedArrayBuffer, L: Layout, data: Dataset, shift: Float64Array | undefined): void {
@@ -98,12 +107,13 @@ class WasmEngine implements LossEngine {
   evaluate(W: Float64Array, b: Float64Array, gW: Float64Array, gb: Float64Array): number {
     if (this.closed) throw new ZsError('E_ENGINE_CLOSED', 'the loss engine was used after close()');
     const { d, K, dp } = this.L;
-    const shift = this.shift;
+    const shift = this.shift, wv = this.wView;
     for (let k = 0; k < K; k++) {
-      this.wView.set(W.subarray(k * d, (k + 1) * d), k * dp);
+      const o = k * d, to = k * dp;
       // (x - shift) . W + (b + shift . W) = x . W + b
       let bk = b[k]!;
-      if (shift) for (let j = 0; j < d; j++) bk += shift[j]! * W[k * d + j]!;
+      if (shift) for (let j = 0; j < d; j++) { const w = W[o + j]!; wv[to + j] = w; bk += shift[j]! * w; }
+      else wv.set(W.subarray(o, o + d), to);
       this.bView[k] = bk;
     }
     const nw = this.workers.length;
@@ -116,20 +126,21 @@ class WasmEngine implements LossEngine {
     runPass(this.kernel, this.L, this.mine, start, end);
     if (nw > 0) this.waitWorkers(nw);
     let loss = 0;
-    gW.fill(0);
     gb.fill(0);
     for (const v of this.all) {
       loss += v.out[0]!;
-      for (let k = 0; k < K; k++) {
-        gb[k]! += v.gb[k]!;
-        const go = k * d, to = k * dp;
-        for (let j = 0; j < d; j++) gW[go + j]! += v.g[to + j]!;
-      }
+      for (let k = 0; k < K; k++) gb[k]! += v.gb[k]!;
     }
-    if (shift) { // d/dW of (x - shift) . W + shift . W: add gb[k] * shift
-      for (let k = 0; k < K; k++) {
-        const gbk = gb[k]!, go = k * d;
-        for (let j = 0; j < d; j++) gW[go + j]! += gbk * shift[j]!;
+    // per class: the threads' gradients summed, plus gb[k] * shift (d/dW of (x - shift) . W + shift . W)
+    const all = this.all, nt = all.length;
+    for (let k = 0; k < K; k++) {
+      const gbk = gb[k]!, go = k * d, to = k * dp;
+      const g0 = all[0]!.g;
+      if (shift) for (let j = 0; j < d; j++) gW[go + j] = g0[to + j]! + gbk * shift[j]!;
+      else for (let j = 0; j < d; j++) gW[go + j] = g0[to + j]!;
+      for (let t = 1; t < nt; t++) {
+        const g = all[t]!.g;
+        for (let j = 0; j < d; j++) gW[go + j]! += g[to + j]!;
       }
     }
     return loss;

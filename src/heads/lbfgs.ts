@@ -11,15 +11,23 @@
  *   maxIter iterations. `gradNorm` may measure the gradient in other coordinates than the optimizer's
  *   (a preconditioned problem still stops on the original problem's gradient).
  * - A noisy f (fNoise > 0, e.g. summed in float32) cannot show a reduction smaller than its noise, so one
- *   iteration's reduction within the noise is not taken for stagnation; instead, with ftol > 0, the run ends
- *   ('fnoise', converged) when the last `noiseWindow` iterations together lowered f by no more than the noise:
- *   the objective has stopped moving at the precision it is computed in. ftol = 0 turns off both tests.
+ *   iteration's reduction within the noise is not taken for stagnation. Instead, with ftol > 0: once the last
+ *   `noiseWindow` iterations together lowered f by no more than fNoise (relative; an upper bound on the noise),
+ *   the noise of f at the current point is measured (estimateNoise: Moré & Wild's ECnoise, 6 extra
+ *   evaluations, once per run), and the run ends ('fnoise', converged; `noise` in the result) as soon as a
+ *   window's reduction is within NOISE_SIGNIFICANCE times that noise, i.e. no longer distinguishable from it:
+ *   the objective has stopped moving at the precision it is computed in. Where no noise is detected the test
+ *   never fires. ftol = 0 turns off both tests.
  *
  * The objective fills the gradient it is given and returns f. All vectors (iterates, gradients, history)
  * are allocated once in a wasm memory whose SIMD dot/axpy (wasm-vec.ts) do the vector arithmetic, so an
- * iteration allocates nothing and costs little next to the objective.
+ * iteration allocates nothing and costs little next to the objective. The curvature pairs are stored in
+ * float32 (rounded once; s'y and y'y are computed from the rounded pair, so the inverse-Hessian model stays
+ * positive definite): they only shape the search direction, never the objective or the stopping tests, and
+ * the two-loop recursion, which streams all 2m of them twice per iteration, moves half the bytes.
  */
 import { VecSpace } from './wasm-vec.js';
+import { estimateNoise, NOISE_SIGNIFICANCE } from './noise.js';
 
 /** f(x), writing the gradient into g (same length as x). */
 export type Objective = (x: Float64Array, g: Float64Array) => number;
@@ -56,6 +64,8 @@ export type LbfgsStop = 'gtol' | 'ftol' | 'fnoise' | 'maxIter' | 'lineSearch' | 
 export interface LbfgsResult {
   x: Float64Array;
   f: number;
+  /** With fNoise > 0: the measured noise (standard deviation) of f, where it was measured; 0 where none was detected. */
+  noise?: number;
   gradNorm: number;
   iterations: number;
   evaluations: number;
@@ -67,7 +77,6 @@ const C1 = 1e-4;
 const C2 = 0.9;
 /** Hager-Zhang's delta for the approximate Wolfe test. */
 const C1_APPROX = 0.1;
-
 export function maxAbs(_x: Float64Array, g: Float64Array): number {
   let m = 0;
   for (let i = 0; i < g.length; i++) { const a = Math.abs(g[i]!); if (a > m) m = a; }
@@ -162,11 +171,13 @@ export function lbfgs(fg: Objective, x0: Float64Array, options: LbfgsOptions = {
   const fNoise = options.fNoise ?? 0;
   const window = Math.max(1, options.noiseWindow ?? 10);
 
-  const vs = new VecSpace(n, 2 * m + 7);
-  const v = vs.vectors;
-  const S = v.slice(0, m), Y = v.slice(m, 2 * m);
-  const [p, cx, cg, nx, ng, tx, tg] = v.slice(2 * m) as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+  // curvature pairs in float32 (rounded once, then used exactly as stored), everything else in float64
+  const vs = new VecSpace(n, 7, 2 * m + 2);
+  const S = vs.vectors32.slice(0, m), Y = vs.vectors32.slice(m, 2 * m);
+  let spareS = vs.vectors32[2 * m]!, spareY = vs.vectors32[2 * m + 1]!; // a new pair, until it is kept
+  const [p, cx, cg, nx, ng, tx, tg] = vs.vectors as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
   const rho = new Float64Array(m);
+  const yy = new Float64Array(m); // y'y of each pair
   const alpha = new Float64Array(m);
   const cur: Trial = { x: cx, g: cg, f: 0, dg: 0 };
   const next: Trial = { x: nx, g: ng, f: 0, dg: 0 };
@@ -179,9 +190,10 @@ export function lbfgs(fg: Objective, x0: Float64Array, options: LbfgsOptions = {
   let iteration = 0;
   const recent = new Float64Array(window + 1); // f after iteration i at recent[i % (window + 1)]
   recent[0] = cur.f;
+  let noise = NaN; // of f, measured once the window's reduction first falls within fNoise
   const finish = (s: LbfgsStop): LbfgsResult => ({
     x: Float64Array.from(cur.x), f: cur.f, gradNorm: gn, iterations: iteration, evaluations: counter.evals,
-    converged: s === 'gtol' || s === 'ftol' || s === 'fnoise', stop: s,
+    converged: s === 'gtol' || s === 'ftol' || s === 'fnoise', stop: s, ...(Number.isNaN(noise) ? {} : { noise }),
   });
   if (gn <= gtol) return finish('gtol');
   while (iteration < maxIter) {
@@ -191,19 +203,19 @@ export function lbfgs(fg: Objective, x0: Float64Array, options: LbfgsOptions = {
     vs.axpy(-2, g, p); // p = -g
     for (let k = 0; k < stored; k++) {
       const j = (head - 1 - k + m) % m;
-      const a = rho[j]! * vs.dot(S[j]!, p);
+      const a = rho[j]! * vs.dot32(S[j]!, p);
       alpha[j] = a;
-      vs.axpy(-a, Y[j]!, p);
+      vs.axpy32(-a, Y[j]!, p);
     }
     if (stored > 0) {
       const j = (head - 1 + m) % m;
-      const gamma = 1 / (rho[j]! * vs.dot(Y[j]!, Y[j]!));
+      const gamma = 1 / (rho[j]! * yy[j]!);
       vs.axpy(gamma - 1, p, p);
     }
     for (let k = stored - 1; k >= 0; k--) {
       const j = (head - 1 - k + m) % m;
-      const beta = rho[j]! * vs.dot(Y[j]!, p);
-      vs.axpy(alpha[j]! - beta, S[j]!, p);
+      const beta = rho[j]! * vs.dot32(Y[j]!, p);
+      vs.axpy32(alpha[j]! - beta, S[j]!, p);
     }
     let dg0 = vs.dot(g, p);
     if (!(dg0 < 0)) { // not a descent direction (bad curvature pairs): restart from steepest descent
@@ -216,12 +228,18 @@ export function lbfgs(fg: Objective, x0: Float64Array, options: LbfgsOptions = {
     const t = lineSearch(fg, vs, cur.x, cur.f, dg0, p, step0, next, tmp, maxLs, counter, fNoise * Math.max(Math.abs(cur.f), fScale));
     if (t === 0) return finish('lineSearch');
     iteration++;
-    // curvature pair s = x+ - x, y = g+ - g
-    const s = S[head]!, y = Y[head]!;
+    // curvature pair s = x+ - x, y = g+ - g (in tmp's vectors, free after the line search), kept if s'y > 0
+    const s = tmp.x, y = tmp.g;
     s.set(next.x); vs.axpy(-1, cur.x, s);
     y.set(next.g); vs.axpy(-1, cur.g, y);
-    const sy = vs.dot(s, y);
-    if (sy > 1e-10 * vs.dot(y, y)) { rho[head] = 1 / sy; head = (head + 1) % m; stored = Math.min(stored + 1, m); }
+    vs.round32(s, spareS);
+    vs.round32(y, spareY);
+    const sy = vs.dot(s, y), yy2 = vs.dot(y, y);
+    if (sy > 1e-10 * yy2) {
+      [S[head], spareS] = [spareS, S[head]!];
+      [Y[head], spareY] = [spareY, Y[head]!];
+      rho[head] = 1 / sy; yy[head] = yy2; head = (head + 1) % m; stored = Math.min(stored + 1, m);
+    }
     const fOld = cur.f;
     copyTrial(next, cur);
     gn = gradNorm(cur.x, cur.g);
@@ -232,7 +250,11 @@ export function lbfgs(fg: Objective, x0: Float64Array, options: LbfgsOptions = {
     // a reduction within the noise of f says nothing about stagnation: only a measured one counts
     if (reduction <= ftol && (fNoise === 0 || reduction > fNoise)) return finish('ftol');
     recent[iteration % (window + 1)] = cur.f;
-    if (ftol > 0 && fNoise > 0 && iteration >= window && recent[(iteration - window) % (window + 1)]! - cur.f <= fNoise * scale) return finish('fnoise');
+    const windowReduction = recent[(iteration - window) % (window + 1)]! - cur.f;
+    if (ftol > 0 && fNoise > 0 && iteration >= window && windowReduction <= fNoise * scale) {
+      if (Number.isNaN(noise)) noise = estimateNoise(fg, vs, cur.x, cur.f, p, tmp, counter);
+      if (noise > 0 && windowReduction <= NOISE_SIGNIFICANCE * noise) return finish('fnoise');
+    }
     if (more === false) return finish('callback');
   }
   return finish('maxIter');

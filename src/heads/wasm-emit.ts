@@ -107,6 +107,7 @@ export class Body {
   f64x2Add(): this { return this.simd(0xf0); }
   f64x2Mul(): this { return this.simd(0xf2); }
   f64x2PromoteLowF32x4(): this { return this.simd(0x5f); }
+  f32x4DemoteF64x2Zero(): this { return this.simd(0x5e); }
 }
 
 export interface FuncDef {
