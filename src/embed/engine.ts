@@ -83,7 +83,7 @@ export async function* embedStream(inputs: readonly ImageInput[], o: EngineOptio
   const inFlightCap = 2 * B;
   const emitLimit = o.chunk ?? DEFAULT_CHUNK;
   const stats: EmbedStats = { total: inputs.length, computed: 0, cached: 0, failed: 0, batches: 0 };
-  const batch = new Float32Array(B * o.floats); // [B, 3, H, W]
+  let batch: Float32Array | undefined; // [B, 3, H, W], allocated by the first batch: a run the cache answers needs none
   const queue: Resolved[] = []; // misses not yet handed to preprocessing
   const inflight: Job[] = [];
   const finished = new Map<number, Float32Array | ImageFailure>(); // waiting to be emitted in order
@@ -110,6 +110,7 @@ export async function* embedStream(inputs: readonly ImageInput[], o: EngineOptio
     const ok: Resolved[] = [];
     settled.forEach((s, j) => {
       if (s.status === 'rejected') return fail(jobs[j]!.r, s.reason);
+      batch ??= new Float32Array(B * o.floats);
       batch.set(s.value, ok.length * o.floats);
       o.prep.release(s.value);
       ok.push(jobs[j]!.r);
@@ -117,7 +118,7 @@ export async function* embedStream(inputs: readonly ImageInput[], o: EngineOptio
     if (ok.length === 0) return;
     // re-stat while inference runs: a file that changed since it was hashed is not stored under the old hash
     const restamp = o.cache ? Promise.all(ok.map((r) => (r.stamp ? stampFile(r.stamp.path).catch(() => undefined) : undefined))) : undefined;
-    const emb = await o.infer(batch, ok.length);
+    const emb = await o.infer(batch!, ok.length);
     stats.batches++;
     stats.computed += ok.length;
     const d = emb.dims[1];

@@ -10,7 +10,8 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
 import { ZsError } from '../errors.js';
 import { cleanEtag, hubError, networkError, type FileContext } from './hub.js';
-import { BLOCK, header, openGet, type BodyResponse, type HttpOptions } from './http.js';
+import { BLOCK, openGet, type BodyResponse, type HttpOptions } from './http.js';
+import { header } from './headers.js';
 
 export interface Expected {
   size?: number;

@@ -9,6 +9,7 @@ import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage,
 import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
 import { connect as netConnect, isIP, type OnReadOpts } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import { header } from './headers.js';
 export type AnyAgent = HttpAgent | HttpsAgent;
 
 export interface HttpOptions {
@@ -216,10 +217,3 @@ class Dechunk {
     return w - at;
   }
 }
-
-export function header(h: IncomingHttpHeaders, name: string): string | undefined {
-  const v = h[name];
-  return Array.isArray(v) ? v[0] : v;
-}
-
-/** Strips W/ and quotes from an ETag. */

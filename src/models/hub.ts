@@ -6,7 +6,8 @@
  * transport itself is http.ts.
  */
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { header, httpGet, type HttpOptions } from './http.js';
+import type { HttpOptions } from './http.js';
+import { header } from './headers.js';
 import { ZsError, usageError } from '../errors.js';
 
 export const DEFAULT_ENDPOINT = 'https://huggingface.co';
@@ -142,6 +143,7 @@ export async function headFile(url: string, ctx: FileContext, opts: HttpOptions 
   for (let hop = 0, tries = 0; hop < 5; hop++) {
     let res: IncomingMessage;
     try {
+      const { httpGet } = await import('./http.js'); // the HTTP stacks load on the first request
       res = await httpGet('HEAD', current, opts);
     } catch (e) {
       // a kept-alive socket the server just closed, or a blip: try twice more before giving up
