@@ -11,7 +11,7 @@
  *   redirect: a measurement that does not depend on our server's cost.
  * - --client-cpus / --server-cpus pin (taskset) this process (zs, and curl, which inherits it) and the server.
  * - Also prints how long sha256 of the file's bytes takes alone (in memory, 1 MiB updates).
- * Results and how to read them (the machine's neighbours move them a lot): docs/benchmarks-download.md.
+ * Results and how to read them (the machine's neighbours move them a lot): docs/benchmarks.md (section 3).
  *
  *   flock /tmp/zs-bench.lock node --import tsx scripts/bench-download.ts [--mb 500] [--runs 7] [--file /tmp/zs-bench/big.bin]
  *     [--out DIR (default next to --file)] [--throttle BYTES_PER_S (node server only)] [--server node|nginx]

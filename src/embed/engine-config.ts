@@ -1,5 +1,5 @@
 /**
- * Defaults of the embedding engine and the measurements behind them (scripts/bench-embed.ts, docs/benchmarks-embed.md;
+ * Defaults of the embedding engine and the measurements behind them (scripts/bench-embed.ts, docs/benchmarks.md;
  * 2 x AMD EPYC vCPUs, random-weight CLIP ViT-B/32, fp32).
  *
  * Threads. onnxruntime's intra-op threads default to all cores: its `session.run` blocks the main thread anyway,
