@@ -32,9 +32,15 @@ type Verdict = 'empty' | 'ours';
 
 /** Reads what a connection holds and refuses anything that is not an empty database or a zs cache of our schema. */
 function verdict(db: Db, file: string): Verdict {
+  // one read transaction, so all three come from one snapshot: separately, a process creating the cache meanwhile
+  // could be seen half-way (its tables, but not yet its marker)
+  return db.inTransaction ? look(db, file) : db.transaction(() => look(db, file))();
+}
+
+function look(db: Db, file: string): Verdict {
+  const objects = db.prepare('SELECT count(*) FROM sqlite_master').pluck().get() as number;
   const appId = db.pragma('application_id', { simple: true }) as number;
   const version = db.pragma('user_version', { simple: true }) as number;
-  const objects = db.prepare('SELECT count(*) FROM sqlite_master').pluck().get() as number;
   if (appId === 0 && version === 0 && objects === 0) return 'empty';
   if (appId !== APPLICATION_ID) throw foreign(file);
   if (version > SCHEMA_VERSION) throw newer(file, version, SCHEMA_VERSION);
