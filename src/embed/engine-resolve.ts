@@ -16,7 +16,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import { webcrypto } from 'node:crypto';
-import type { ImageInput } from '../image/decode.js';
+import { headerPixels, type ImageInput } from '../image/decode.js';
 import type { EmbeddingCache } from './cache.js';
 import { CONTENT_HASH, stampFile, type FileStamp, type StampedHash } from './hash.js';
 
@@ -108,12 +108,9 @@ async function resolveChunk(inputs: readonly ImageInput[], start: number, cache:
 
 /** Turns hits whose image is over `limit` pixels (per its header) back into misses, so decoding reports them. */
 async function dropOversized(hits: Resolved[], limit: number): Promise<void> {
-  const sharp = (await import('sharp')).default;
   await mapLimited(hits, HASH_CONCURRENCY, async (r) => {
     try {
-      const src = typeof r.input === 'string' ? r.input : Buffer.from(r.input.buffer, r.input.byteOffset, r.input.byteLength);
-      const meta = await sharp(src, { limitInputPixels: false }).metadata();
-      if ((meta.width ?? 0) * (meta.pageHeight ?? meta.height ?? 0) > limit) r.hit = undefined;
+      if (await headerPixels(r.input) > limit) r.hit = undefined;
     } catch {
       r.hit = undefined; // unreadable now: decoding says why
     }

@@ -114,9 +114,34 @@ async function readBytes(path: string): Promise<Buffer> {
 
 /** Upright (EXIF-rotated) size from metadata: orientations 5..8 swap width and height. */
 function uprightSize(meta: Metadata): { width: number; height: number } {
-  const w = meta.width ?? 0;
-  const h = meta.pageHeight ?? meta.height ?? 0;
+  const { width: w, height: h } = storedSize(meta);
   return (meta.orientation ?? 1) >= 5 ? { width: h, height: w } : { width: w, height: h };
+}
+
+/** Stored size from metadata (one frame's height for multi-page images): what the pixel limit counts. */
+function storedSize(meta: Metadata): { width: number; height: number } {
+  return { width: meta.width ?? 0, height: meta.pageHeight ?? meta.height ?? 0 };
+}
+
+/** libvips reads a trailing "[...]" of a file name as load options: such names are read as bytes instead. */
+function isLiteralName(path: string): boolean {
+  return path.endsWith(']');
+}
+
+/** What sharp reads `input` from: the path itself, or its bytes where libvips would misread the name. */
+async function sharpSource(input: ImageInput): Promise<string | Buffer> {
+  if (typeof input !== 'string') return Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  return isLiteralName(input) ? readBytes(input) : input;
+}
+
+/**
+ * Pixels of an image as decodeImage counts them against maxPixels, from its header alone (nothing decoded).
+ * Throws sharp's error when the header cannot be read.
+ */
+export async function headerPixels(input: ImageInput): Promise<number> {
+  const sharp = (await import('sharp')).default;
+  const { width, height } = storedSize(await sharp(await sharpSource(input), { limitInputPixels: false }).metadata());
+  return width * height;
 }
 
 /**
@@ -184,9 +209,8 @@ export async function decodeImage(input: ImageInput, opts: DecodeOptions = {}): 
   else if (input.length === 0) {
     throw new ZsError('E_IMAGE_DECODE', `cannot decode image ${label}: the data is empty (0 bytes)`, { hint: 're-download or re-export the image' });
   }
-  // libvips reads a trailing "[...]" of a file name as load options: such names are read as bytes instead.
-  const literal = isPath && input.endsWith(']');
-  const src = !isPath ? Buffer.from(input.buffer, input.byteOffset, input.byteLength) : literal ? await readBytes(input) : input;
+  const literal = isPath && isLiteralName(input);
+  const src = await sharpSource(input);
 
   const sharp = (await import('sharp')).default;
   let meta: Metadata;
@@ -195,8 +219,7 @@ export async function decodeImage(input: ImageInput, opts: DecodeOptions = {}): 
   } catch (e) {
     throw fromSharpError(e, label);
   }
-  const fullW = meta.width ?? 0;
-  const fullH = meta.pageHeight ?? meta.height ?? 0;
+  const { width: fullW, height: fullH } = storedSize(meta);
   if (fullW * fullH > maxPixels) {
     throw new ZsError('E_IMAGE_TOO_LARGE',
       `image ${label} is ${fullW}x${fullH} = ${fullW * fullH} pixels, over the limit of ${maxPixels} pixels`,
