@@ -28,13 +28,15 @@ export interface ImageEmbedResult {
  * preprocessing config and, with `withDecode`, the decode mode (fast decode changes pixels slightly). `memo` (the
  * cache) remembers the graph's hash by file stamp, so an unchanged graph is not re-read.
  */
-export async function modelFingerprint(folder: ModelFolder, prep: PreprocessorOptions, memo?: EmbeddingCache, withDecode = true): Promise<string> {
+export async function modelFingerprint(
+  folder: ModelFolder, prep: PreprocessorOptions, memo?: EmbeddingCache, withDecode = true, onRead?: (file: string) => void,
+): Promise<string> {
   const { fingerprintModel } = await import('./hash.js');
   const graph = folder.graphs.vision;
   const files = [graph, ...[`${graph}_data`, `${graph}.data`].filter((f) => existsSync(f))];
-  if (!withDecode) return fingerprintModel(files, { preprocessor: folder.preprocessor }, memo);
+  if (!withDecode) return fingerprintModel(files, { preprocessor: folder.preprocessor }, memo, onRead);
   const decode = prep.fastDecode ? { shrinkOnLoad: prep.fastDecodeMargin } : 'full';
-  return fingerprintModel(files, { preprocessor: folder.preprocessor, decode }, memo);
+  return fingerprintModel(files, { preprocessor: folder.preprocessor, decode }, memo, onRead);
 }
 
 export interface EngineParts { prep: Prep; cache?: CacheBinding }
@@ -45,7 +47,7 @@ export async function openEngine(
   preprocess: Preprocessor,
   opts: {
     prep: PreprocessorOptions; workers: number; cache: boolean; cacheDir?: string; explicitMaxPixels?: number;
-    /** Called when the cache has never seen this vision graph (so it holds none of its embeddings), before hashing it. */
+    /** Called when the cache has never seen this vision graph as it is now (so it holds none of its embeddings), before hashing it. */
     onUnknownGraph?: () => void;
   },
 ): Promise<EngineParts> {
@@ -54,11 +56,8 @@ export async function openEngine(
     const { EmbeddingCache, cacheFile } = await import('./cache.js');
     const store = await EmbeddingCache.open(cacheFile(opts.cacheDir));
     try {
-      if (opts.onUnknownGraph) {
-        const { stampFile } = await import('./hash.js');
-        if (store.lookupFiles([await stampFile(folder.graphs.vision)])[0] === undefined) opts.onUnknownGraph();
-      }
-      cache = { store, fingerprint: await modelFingerprint(folder, opts.prep, store), name: folder.id, maxPixels: opts.explicitMaxPixels };
+      const fingerprint = await modelFingerprint(folder, opts.prep, store, true, opts.onUnknownGraph);
+      cache = { store, fingerprint, name: folder.id, maxPixels: opts.explicitMaxPixels };
     } catch (e) {
       store.close();
       throw e;

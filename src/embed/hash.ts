@@ -86,11 +86,15 @@ export function stampFiles(files: readonly string[]): Promise<FileStamp[]> {
   return Promise.all(files.map((f) => stampFile(f)));
 }
 
-/** Content hash of a file, read from `memo` when its stamp is unchanged, else hashed and remembered. */
-export async function hashFileMemo(file: string, memo?: FileHashMemo): Promise<string> {
+/**
+ * Content hash of a file, read from `memo` when its stamp is unchanged, else hashed and remembered (`onRead` is
+ * called first, with the file, when it has to be read).
+ */
+export async function hashFileMemo(file: string, memo?: FileHashMemo, onRead?: (file: string) => void): Promise<string> {
   const stamp = await stampFile(file);
   const known = memo?.lookupFiles([stamp])[0];
   if (known !== undefined) return known;
+  onRead?.(stamp.path);
   const hash = await hashFile(stamp.path);
   memo?.rememberFiles([{ ...stamp, hash }]);
   return hash;
@@ -135,19 +139,21 @@ function badConfig(where: string, what: string): ZsError {
 /**
  * Fingerprint of a model as the cache sees it: the bytes of its graph file(s) plus the preprocessing config.
  * Any change to either gives a new fingerprint, so stale embeddings are never returned. Pass the graph and its
- * external-data file(s), if any, in a fixed order. `memo` avoids re-reading unchanged graphs.
+ * external-data file(s), if any, in a fixed order. `memo` avoids re-reading unchanged graphs; `onRead` hears of
+ * each graph file that has to be read (one `memo` has not seen as it is now).
  */
 export async function fingerprintModel(
   graphFiles: string | readonly string[],
   preprocessConfig: object,
   memo?: FileHashMemo,
+  onRead?: (file: string) => void,
 ): Promise<string> {
   const files = typeof graphFiles === 'string' ? [graphFiles] : graphFiles;
   if (files.length === 0) {
     throw new ZsError('E_INVALID_ARG', 'invalid graph files: an empty list', { kind: 'usage', hint: 'pass the model graph file' });
   }
   const hashes: string[] = [];
-  for (const f of files) hashes.push(await hashFileMemo(f, memo));
+  for (const f of files) hashes.push(await hashFileMemo(f, memo, onRead));
   const text = `zs-model-fingerprint\nversion ${FINGERPRINT_VERSION}\n${hashes.join('\n')}\n${canonicalJson(preprocessConfig)}`;
   return createHash(CONTENT_HASH).update(text).digest('hex');
 }
