@@ -49,8 +49,7 @@ export interface FittedHead {
 
 /** Validation score of the C a sweep chose. */
 function chosen(search: CSearchResult): { accuracy: number; loss: number } {
-  const c = search.candidates.find((r) => r.C === search.C);
-  return { accuracy: c?.valAccuracy ?? search.valAccuracy, loss: c?.valLoss ?? Infinity };
+  return { accuracy: search.valAccuracy, loss: search.valLoss };
 }
 
 /** True when validation score `a` beats `b`: higher accuracy, or the same and a lower log-loss. */
@@ -157,13 +156,11 @@ export function fitWise(zeroShot: Scorer, probe: FittedHead, val: Dataset): Fitt
     return logSoftmaxRows(out, K);
   };
   let best = WISE_ALPHAS[0]!;
-  let bestAcc = -1;
-  let bestLoss = Infinity;
+  let bestScore = { accuracy: -1, loss: Infinity };
   for (const a of WISE_ALPHAS) {
     const m = mix(a, zv, pv);
-    const acc = accuracyOf(m, val.labels, K);
-    const loss = logLoss(m, val.labels, K);
-    if (acc > bestAcc || (acc === bestAcc && loss < bestLoss - 1e-12)) { bestAcc = acc; bestLoss = loss; best = a; }
+    const score = { accuracy: accuracyOf(m, val.labels, K), loss: logLoss(m, val.labels, K) };
+    if (beats(score, bestScore)) { bestScore = score; best = a; }
   }
   return { C: probe.C, alpha: best, score: (x, n) => mix(best, zeroShot(x, n), probe.score(x, n)) };
 }

@@ -37,6 +37,8 @@ export interface CandidateResult {
 export interface CSearchResult {
   C: number;
   valAccuracy: number;
+  /** Mean validation log-loss at the chosen C. */
+  valLoss: number;
   fits: number;
   seconds: number;
   candidates: CandidateResult[];
@@ -137,7 +139,7 @@ export async function searchCOn(train: Dataset, val: Dataset, options: Omit<CSea
     const chosen = best();
     const f = fitted.get(chosen)!;
     return {
-      C: 10 ** chosen, valAccuracy: f.acc, fits: candidates.length, candidates,
+      C: 10 ** chosen, valAccuracy: f.acc, valLoss: f.loss, fits: candidates.length, candidates,
       seconds: (performance.now() - started) / 1000, init: { W: f.W, b: f.b },
     };
   } finally {
