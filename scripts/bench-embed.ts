@@ -113,30 +113,21 @@ function runSet(name: string, dir: string, model: string, batch: number, rounds:
   return best;
 }
 
-/** Child mode: zs's engine in-process, model loaded and warmed up, no cache: images/s over the images alone. */
-async function engineLoop(model: string, batch: number, dir: string): Promise<void> {
+/**
+ * Child mode: zs's engine in-process, images/s over the images alone. Cold (`warm` false): model loaded and warmed
+ * up on 2 images, no cache. Warm: a fresh cache, every image embedded once, then the second pass timed.
+ */
+async function engineLoop(model: string, batch: number, dir: string, warm: boolean): Promise<void> {
   const { Model } = await import('../src/embed/model.js');
   const files = listImages(dir);
-  const m = await Model.load(model, { batchSize: batch });
-  await m.embedImages(files.slice(0, 2));
+  const cacheDir = warm ? fresh() : undefined;
+  const m = await Model.load(model, { batchSize: batch, cache: warm, cacheDir });
+  await m.embedImages(warm ? files : files.slice(0, 2));
   const t = performance.now();
   const r = await m.embedImages(files);
-  console.log(JSON.stringify({ loop_s: (performance.now() - t) / 1000, failed: r.failures.length }));
+  console.log(JSON.stringify({ loop_s: (performance.now() - t) / 1000, failed: r.failures.length, cached: r.stats.cached }));
   await m.close();
-}
-
-/** Child mode: zs's engine in-process with a fresh cache: all images embedded once, then the warm pass timed. */
-async function engineWarm(model: string, batch: number, dir: string): Promise<void> {
-  const { Model } = await import('../src/embed/model.js');
-  const files = listImages(dir);
-  const cacheDir = fresh();
-  const m = await Model.load(model, { batchSize: batch, cache: true, cacheDir });
-  await m.embedImages(files);
-  const t = performance.now();
-  const r = await m.embedImages(files);
-  console.log(JSON.stringify({ loop_s: (performance.now() - t) / 1000, cached: r.stats.cached }));
-  await m.close();
-  rmSync(cacheDir, { recursive: true, force: true });
+  if (cacheDir) rmSync(cacheDir, { recursive: true, force: true });
 }
 
 /** Child mode: a bare session (zs's thread count) over one pre-made random batch tensor. */
@@ -195,13 +186,10 @@ const f1 = (x: number | undefined) => (x === undefined ? 'n/a' : x.toFixed(1));
 const f2 = (x: number | undefined) => (x === undefined ? 'n/a' : x.toFixed(2));
 
 async function main(): Promise<void> {
-  if (flag('engine')) {
-    const i = process.argv.indexOf('--engine');
-    return engineLoop(process.argv[i + 1]!, Number(process.argv[i + 2]), process.argv[i + 3]!);
-  }
-  if (flag('engine-warm')) {
-    const i = process.argv.indexOf('--engine-warm');
-    return engineWarm(process.argv[i + 1]!, Number(process.argv[i + 2]), process.argv[i + 3]!);
+  for (const mode of ['engine', 'engine-warm']) {
+    if (!flag(mode)) continue;
+    const i = process.argv.indexOf(`--${mode}`);
+    return engineLoop(process.argv[i + 1]!, Number(process.argv[i + 2]), process.argv[i + 3]!, mode === 'engine-warm');
   }
   if (flag('bare')) {
     const i = process.argv.indexOf('--bare');
