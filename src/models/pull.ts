@@ -5,12 +5,11 @@
  */
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { readFileSync, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ZsError } from '../errors.js';
 import { oneOf } from '../validate.js';
 import { zsHome } from '../util/home.js';
-import { familyOf, supportedModelTypes } from './families.js';
 import { DTYPES, type Dtype } from './folder.js';
 import { neededFiles, type CatalogEntry } from './catalog.js';
 import { authHeaders, headFile, hubEndpoint, resolveUrl, type FileContext, type RemoteFile } from './hub.js';
