@@ -86,6 +86,7 @@ test('usage errors exit 2 with one line: empty label, duplicate label, template 
     assert.is(r.code, 2, `${args.join(' ')}: exit ${r.code} ${r.stderr}`);
     assert.match(r.stderr, re);
     assert.match(r.stderr, /^zs: /);
+    assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
   }
 });
 

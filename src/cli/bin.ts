@@ -32,7 +32,8 @@ export async function main(argv: string[]): Promise<number> {
     .exitProcess(false)
     .fail((msg, err) => {
       if (err) throw err;
-      throw new ZsError('E_USAGE', msg, { kind: 'usage', hint: 'see zs --help' });
+      // yargs breaks some messages over lines ("Invalid values:\n  Argument: ..."): errors are one line
+      throw new ZsError('E_USAGE', msg.replace(/\s*\n\s*/g, ' '), { kind: 'usage', hint: 'see zs --help' });
     });
   const ctx = { setExit: (c: number) => { code = c; } };
   for (const make of commands) parser.command(make(ctx));
