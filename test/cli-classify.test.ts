@@ -146,6 +146,14 @@ test('zs with no command or an unknown command is a usage error', () => {
   const r = zs(['clasify']);
   assert.is(r.code, 2);
   assert.match(r.stderr, /classify/);
+  // the wrong word is named, on one line, with the closest command
+  const typo = zs(['-q', 'classifyy', 'x.jpg']);
+  assert.is(typo.code, 2);
+  assert.is(typo.stderr, "zs: unknown command 'classifyy' (did you mean classify? see zs --help)\n");
+  assert.is(typo.stdout, '');
+  const far = zs(['zzz']);
+  assert.is(far.code, 2);
+  assert.match(far.stderr, /^zs: unknown command 'zzz' \(the commands are classify, embed, .*\)\n$/);
 });
 
 test.after(cleanup);

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { ZsError } from '../errors.js';
 import { DTYPES, DTYPE_SUFFIX, type Dtype } from './folder.js';
 import { familyOf, supportedModelTypes, type Family, type ModelKind } from './families.js';
+import { editDistance } from '../util/edit-distance.js';
 
 export interface CatalogPin {
   /** Size in bytes: exact when `exact`, else as the hub lists it (rounded), for display. */
@@ -118,27 +119,13 @@ export function entryForRepo(catalog: Catalog, repo: string): CatalogEntry | und
   return catalog.models.find((m) => m.id.toLowerCase() === repo.toLowerCase());
 }
 
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = row[j]!;
-      row[j] = Math.min(up + 1, row[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
-    }
-  }
-  return row[b.length]!;
-}
-
 /** Catalog names close to `name` (edit distance or substring), best first. */
 export function closeMatches(catalog: Catalog, name: string, max = 3): string[] {
   const q = name.toLowerCase();
   return catalog.models
     .map((m) => {
       const n = m.name.toLowerCase();
-      const d = n.includes(q) || q.includes(n) ? 0.5 : Math.min(distance(q, n), distance(q, m.id.toLowerCase().split('/')[1]!));
+      const d = n.includes(q) || q.includes(n) ? 0.5 : Math.min(editDistance(q, n), editDistance(q, m.id.toLowerCase().split('/')[1]!));
       return { name: m.name, d };
     })
     .filter((x) => x.d <= Math.max(2, Math.floor(q.length / 3)))
