@@ -63,9 +63,9 @@ interface AutoRun { seconds: number; sweep_s: number; fits: number; C: number; v
 const DRIVER = `
 const job = JSON.parse(process.argv[1]);
 const { readFeatures } = await import(job.dist + 'data/features.js');
-const { fitLogReg } = await import(job.dist + 'heads/fit.js');
-const { argmaxRows, objective } = await import(job.dist + 'heads/logreg.js');
-const { foldStandardization } = await import(job.dist + 'heads/standardize.js');
+const { fitLogReg } = await import(job.dist + 'learn/fit.js');
+const { argmaxRows, objective } = await import(job.dist + 'learn/logreg.js');
+const { foldStandardization } = await import(job.dist + 'learn/standardize.js');
 const { LinearProbe } = await import(job.dist + 'heads/probe.js');
 async function load(file, classes) {
   const set = await readFeatures(file, { requireLabels: true });
@@ -115,7 +115,7 @@ function zs(job: Omit<Job, 'dist'>): { runs: ZsRun[]; auto?: AutoRun } {
 
 /** Refuses a dist/ build older than the sources it would benchmark. */
 function checkBuild(): void {
-  const built = statSync(new URL('heads/fit.js', DIST), { throwIfNoEntry: false })?.mtimeMs ?? 0;
+  const built = statSync(new URL('learn/fit.js', DIST), { throwIfNoEntry: false })?.mtimeMs ?? 0;
   const stale = readdirSync(SRC_HEADS).filter((f) => statSync(new URL(f, SRC_HEADS)).mtimeMs > built);
   if (built === 0 || stale.length > 0) {
     throw new Error(`${fileURLToPath(DIST)} is ${built === 0 ? 'missing' : `older than src/heads/${stale[0]}`}: run npx tsc -p . first`);

@@ -24,8 +24,8 @@ export { DEFAULT_TEMPLATE, fillTemplate, loadTemplateSet, resolveTemplates } fro
 // heads
 export { ZeroShotClassifier, type Prediction, type Classification } from './heads/zeroshot.js';
 export { LinearProbe, type ModelRef, type ProbeFitOptions } from './heads/probe.js';
-export { fitLogReg, type FitOptions, type FitResult } from './heads/fit.js';
-export { searchC, searchCOn, type CSearchResult } from './heads/csearch.js';
+export { fitLogReg, type FitOptions, type FitResult } from './learn/fit.js';
+export { searchC, searchCOn, type CSearchResult } from './learn/csearch.js';
 
 // data and benchmark
 export { findImages } from './data/images.js';

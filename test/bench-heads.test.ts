@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fitProbe, fitAnchored, fitWise, zeroShotScorer, withTextSamples, logSoftmaxRows, type ZeroShotWeights } from '../src/bench/heads.js';
-import type { Dataset } from '../src/heads/logreg.js';
+import type { Dataset } from '../src/learn/logreg.js';
 import { Rng } from '../src/data/rng.js';
 
 const K = 6, d = 24;

@@ -1,9 +1,9 @@
 /** The generic L-BFGS optimizer (lbfgs.ts): minima of known functions, stopping rules, noisy objectives. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { lbfgs, type Objective } from '../src/heads/lbfgs.js';
-import { noiseFromDifferences } from '../src/heads/noise.js';
-import { VecSpace } from '../src/heads/wasm-vec.js';
+import { lbfgs, type Objective } from '../src/learn/lbfgs.js';
+import { noiseFromDifferences } from '../src/learn/noise.js';
+import { VecSpace } from '../src/learn/wasm-vec.js';
 
 /** Rosenbrock in n dimensions: minimum 0 at (1, ..., 1), a curved narrow valley. */
 const rosenbrock: Objective = (x, g) => {

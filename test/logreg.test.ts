@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { logLossGrad, objective, predictProbaRows, softmaxRows, type Dataset } from '../src/heads/logreg.js';
-import { createEngine } from '../src/heads/engine.js';
-import { leadingSpectrum, makePreconditioner } from '../src/heads/precondition.js';
-import { prepareFit, fitLogReg } from '../src/heads/fit.js';
-import { featureMoments, foldStandardization, standardization } from '../src/heads/standardize.js';
+import { logLossGrad, objective, predictProbaRows, softmaxRows, type Dataset } from '../src/learn/logreg.js';
+import { createEngine } from '../src/learn/engine.js';
+import { leadingSpectrum, makePreconditioner } from '../src/learn/precondition.js';
+import { prepareFit, fitLogReg } from '../src/learn/fit.js';
+import { featureMoments, foldStandardization, standardization } from '../src/learn/standardize.js';
 
 /** Deterministic pseudo-random numbers in [-1, 1). */
 function noise(seed: number): () => number {
@@ -114,7 +114,7 @@ test('worker threads start in a process run as `node --input-type=module -e` (an
   try {
     const file = join(dir, 'worker.mjs');
     writeFileSync(file, "import { parentPort } from 'node:worker_threads'; parentPort.postMessage('ready');\n");
-    const engineUrl = new URL('../src/heads/engine.ts', import.meta.url).href;
+    const engineUrl = new URL('../src/learn/engine.ts', import.meta.url).href;
     const code = `const { Worker } = await import('node:worker_threads');
       const { workerExecArgv } = await import(${JSON.stringify(engineUrl)});
       const start = (execArgv) => new Promise((done) => {

@@ -10,9 +10,9 @@ import { readFileSync, writeFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, tempDir } from './_helpers.js';
 import { LinearProbe, type ModelRef } from '../src/heads/probe.js';
-import { fitLogReg } from '../src/heads/fit.js';
-import { objective } from '../src/heads/logreg.js';
-import { stratifiedSplit, searchC, COARSE_LOG10_C } from '../src/heads/csearch.js';
+import { fitLogReg } from '../src/learn/fit.js';
+import { objective } from '../src/learn/logreg.js';
+import { stratifiedSplit, searchC, COARSE_LOG10_C } from '../src/learn/csearch.js';
 import { ZsError } from '../src/errors.js';
 
 interface Golden {

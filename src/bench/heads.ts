@@ -13,9 +13,10 @@
  *   probe).
  * Every head returns a function giving scores [n, K] for new rows (log-probabilities).
  */
-import { searchCOn, type CSearchResult } from '../heads/csearch.js';
-import { fitLogReg } from '../heads/fit.js';
-import type { Dataset } from '../heads/logreg.js';
+import { searchCOn, type CSearchResult } from '../learn/csearch.js';
+import { fitLogReg } from '../learn/fit.js';
+import type { Dataset } from '../learn/logreg.js';
+import { beats } from '../learn/select.js';
 
 export const HEADS = ['probe', 'anchored', 'wise'] as const;
 export type HeadName = (typeof HEADS)[number];
@@ -52,10 +53,6 @@ function chosen(search: CSearchResult): { accuracy: number; loss: number } {
   return { accuracy: search.valAccuracy, loss: search.valLoss };
 }
 
-/** True when validation score `a` beats `b`: higher accuracy, or the same and a lower log-loss. */
-function beats(a: { accuracy: number; loss: number }, b: { accuracy: number; loss: number }): boolean {
-  return a.accuracy > b.accuracy || (a.accuracy === b.accuracy && a.loss < b.loss - 1e-12);
-}
 
 /** Row-wise log-softmax of logits [n, K], in place. */
 export function logSoftmaxRows(z: Float64Array, K: number): Float64Array {

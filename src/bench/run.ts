@@ -12,7 +12,7 @@ import { stratifiedSplit, fewShotSplit, fewShotNeed, shortClasses, assertFewShot
 import { applyLabelMap, type LabelMap } from '../data/labelmap.js';
 import type { LabeledItem } from '../data/dataset.js';
 import { ZeroShotClassifier } from '../heads/zeroshot.js';
-import type { Dataset } from '../heads/logreg.js';
+import type { Dataset } from '../learn/logreg.js';
 import { DEFAULT_TEMPLATE } from '../text/index.js';
 import type { Model, EmbedProgress } from '../embed/model.js';
 import { evaluate } from './metrics.js';

@@ -14,10 +14,10 @@ import { readFile } from 'node:fs/promises';
 import { ZsError, usageError, wrapError } from '../errors.js';
 import { distinctStrings, nonEmptyString } from '../validate.js';
 import { writeFileAtomic } from '../util/fs.js';
-import { searchC, type CSearchResult } from './csearch.js';
-import { fitLogReg, type FitOptions } from './fit.js';
-import { argmaxRows, predictProbaRows, type Dataset } from './logreg.js';
-import { foldStandardization, type Standardization } from './standardize.js';
+import { searchC, type CSearchResult } from '../learn/csearch.js';
+import { fitLogReg, type FitOptions } from '../learn/fit.js';
+import { argmaxRows, predictProbaRows, type Dataset } from '../learn/logreg.js';
+import { foldStandardization, type Standardization } from '../learn/standardize.js';
 import { checkProbeJson, type ProbeJson } from './probe-schema.js';
 
 export const PROBE_SCHEMA = 1;

@@ -28,6 +28,7 @@ import { lbfgs, type LbfgsStop } from './lbfgs.js';
 import type { Dataset } from './logreg.js';
 import { createEngine, type LossEngine, type Precision } from './engine.js';
 import { defaultPreconditioner, leadingSpectrum, makePreconditioner, type FeatureView, type PreconditionerKind, type Spectrum } from './precondition.js';
+import { SCIPY_FTOL } from './select.js';
 import { featureMoments, standardization, type Moments, type Standardization } from './standardize.js';
 
 /** Upper bound on the relative rounding noise of an objective summed from float32 logits (measured: ~6e-9 to 3e-8). */
@@ -190,7 +191,7 @@ export function fitOnEngine(engine: LossEngine, ctx: FitContext, options: FitOpt
     memory: options.memory ?? 30,
     maxIter: options.maxIter ?? 1000,
     gtol: tol,
-    ftol: options.ftol ?? 2.220446049250313e-9,
+    ftol: options.ftol ?? SCIPY_FTOL,
     fScale: 1 / n,
     fNoise: engine.precision === 'f32' ? F32_NOISE : 0,
     noiseWindow: NOISE_WINDOW,

@@ -28,9 +28,10 @@
  */
 import { VecSpace } from './wasm-vec.js';
 import { estimateNoise, NOISE_SIGNIFICANCE } from './noise.js';
+import type { Objective } from './objective.js';
+import { SCIPY_FTOL } from './select.js';
 
-/** f(x), writing the gradient into g (same length as x). */
-export type Objective = (x: Float64Array, g: Float64Array) => number;
+export type { Objective };
 
 export interface LbfgsOptions {
   /** Number of (s, y) pairs kept (scipy: maxcor = 10). */
@@ -164,7 +165,7 @@ export function lbfgs(fg: Objective, x0: Float64Array, options: LbfgsOptions = {
   const m = options.memory ?? 10;
   const maxIter = options.maxIter ?? 1000;
   const gtol = options.gtol ?? 1e-5;
-  const ftol = options.ftol ?? 2.220446049250313e-9;
+  const ftol = options.ftol ?? SCIPY_FTOL;
   const fScale = options.fScale ?? 1;
   const gradNorm = options.gradNorm ?? maxAbs;
   const maxLs = options.maxLineSearch ?? 20;

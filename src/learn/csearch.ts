@@ -12,6 +12,7 @@ import { rngFor } from '../data/rng.js';
 import { fitOnEngine, prepareFit, startEngine, type FitOptions } from './fit.js';
 import { predictProbaRows, type Dataset } from './logreg.js';
 import { foldStandardization } from './standardize.js';
+import { beats, PROB_FLOOR } from './select.js';
 
 export interface CSearchOptions extends Omit<FitOptions, 'C' | 'init' | 'maxIter'> {
   /** Fraction of each class held out for validation (default 0.2). */
@@ -84,7 +85,7 @@ function validate(data: Dataset, W: Float64Array, b: Float64Array): { acc: numbe
     let best = 0;
     for (let k = 1; k < K; k++) if (p[i * K + k]! > p[i * K + best]!) best = k;
     if (best === y) ok++;
-    loss -= Math.log(Math.max(p[i * K + y]!, 1e-300));
+    loss -= Math.log(Math.max(p[i * K + y]!, PROB_FLOOR));
   }
   return { acc: ok / n, loss: loss / n };
 }
@@ -123,10 +124,11 @@ export async function searchCOn(train: Dataset, val: Dataset, options: Omit<CSea
       candidates.push(c);
       options.onFit?.({ ...c, fit: candidates.length });
     };
-    const best = (): number => {
-      let bl = NaN, ba = -1, bloss = Infinity;
+    const best = (): number => { // smallest C first, so exact ties go to the stronger penalty
+      let bl = NaN, bs = { accuracy: -1, loss: Infinity };
       for (const [l, f] of [...fitted].sort((a, b) => a[0] - b[0])) {
-        if (f.acc > ba || (f.acc === ba && f.loss < bloss)) { ba = f.acc; bl = l; bloss = f.loss; }
+        const s = { accuracy: f.acc, loss: f.loss };
+        if (beats(s, bs)) { bs = s; bl = l; }
       }
       return bl;
     };

@@ -4,7 +4,7 @@
  * measures that noise once and stops when progress is no longer distinguishable from it.
  */
 import type { VecSpace } from './wasm-vec.js';
-import type { Objective } from './lbfgs.js';
+import type { Objective } from './objective.js';
 
 /**
  * A window's reduction counts as progress only above this many noise standard deviations: 2 sqrt(2), two
