@@ -38,3 +38,6 @@ export { evaluate } from './bench/metrics.js';
 export { runBench, type BenchOptions } from './bench/run.js';
 export { writeBenchReport } from './bench/report.js';
 export type { BenchResults } from './bench/results.js';
+
+// ONNX graphs: read, find a classifier's pooled input, expose tensors as outputs
+export { readOnnxGraph, findClassifierInput, readInitializer, addGraphOutputs, type OnnxGraph, type ClassifierInput } from './onnx/index.js';
