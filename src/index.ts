@@ -27,6 +27,10 @@ export { LinearProbe, type ModelRef, type ProbeFitOptions } from './heads/probe.
 export { fitLogReg, type FitOptions, type FitResult } from './learn/fit.js';
 export { searchC, searchCOn, type CSearchResult } from './learn/csearch.js';
 
+// search and duplicates
+export { index, type IndexOptions, type IndexResult } from './search/indexer.js';
+export { search, findDuplicates, SearchIndex, DEFAULT_DUPE_THRESHOLD, type SearchHit, type DuplicateGroup, type Query, type OpenOptions } from './search/api.js';
+
 // data and benchmark
 export { findImages } from './data/images.js';
 export { readFolderDataset } from './data/folder.js';

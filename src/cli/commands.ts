@@ -6,5 +6,8 @@ import { cacheCommand } from './cache.js';
 import { modelsCommand } from './models.js';
 import { probeCommand } from './probe.js';
 import { benchCommand } from './bench.js';
+import { indexCommand } from './index-cmd.js';
+import { searchCommand } from './search.js';
+import { dupesCommand } from './dupes.js';
 
-export const commands: CommandFactory[] = [classifyCommand, embedCommand, cacheCommand, modelsCommand, probeCommand, benchCommand];
+export const commands: CommandFactory[] = [classifyCommand, embedCommand, cacheCommand, modelsCommand, probeCommand, benchCommand, indexCommand, searchCommand, dupesCommand];

@@ -108,6 +108,13 @@ export class Body {
   f64x2Mul(): this { return this.simd(0xf2); }
   f64x2PromoteLowF32x4(): this { return this.simd(0x5f); }
   f32x4DemoteF64x2Zero(): this { return this.simd(0x5e); }
+  // integer SIMD (int8 search kernels, src/search/kernel.ts)
+  i16x8ExtendLowI8x16S(): this { return this.simd(0x87); }
+  i16x8ExtendHighI8x16S(): this { return this.simd(0x88); }
+  i32x4DotI16x8S(): this { return this.simd(0xba); }
+  i32x4Add(): this { return this.simd(0xae); }
+  i32x4ExtractLane(lane: number): this { this.simd(0x1b); this.code.push(lane); return this; }
+  i32Store(offset = 0): this { return this.mem([0x36], 2, offset); }
 }
 
 export interface FuncDef {
