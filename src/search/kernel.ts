@@ -1,6 +1,6 @@
 /**
  * The search scan as WebAssembly SIMD, generated for one padded dimension and assembled at run time by
- * heads/wasm-emit.ts (the same machinery as the probe kernels; no .wasm bytes ship):
+ * learn/wasm-emit.ts (the same machinery as the probe kernels; no .wasm bytes ship):
  *
  *   scan(q, x, n, z):   Z[i] = sum_j Q[j] * X[i, j]      Q [dp] int16, X [n, dp] int8, Z [n] int32
  *
@@ -10,7 +10,7 @@
  * The integer sum is exact as long as |Z| < 2^31: `queryLimit` bounds the query's int16 magnitudes so that
  * dp * 127 * qmax stays below it.
  */
-import { assemble, Body, type FuncDef } from '../heads/wasm-emit.js';
+import { assemble, Body, type FuncDef } from '../learn/wasm-emit.js';
 import { ZsError } from '../errors.js';
 
 /** Dimension rounded up to whole 16-byte vectors of int8. */
