@@ -1,5 +1,7 @@
 /**
  * preprocessor_config.json parsing: the CLIP and ViT fixtures, SigLIP and DINOv2 (BitImageProcessor) configs,
+ * ConvNeXt's crop_pct rule (ResNet / ConvNeXt / VGG fixtures, the 384 warp), EfficientNet's size / crop /
+ * rescale_offset / include_top,
  * legacy number sizes (CLIPFeatureExtractor), class defaults for missing fields, unknown processor types with the
  * same fields, transformers' output-size rule, and a ZsError naming the field for everything unsupported.
  */
@@ -7,12 +9,15 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLIP_DIR, VIT_DIR } from './_helpers.js';
+import { CLIP_DIR, VIT_DIR, FIXTURES } from './_helpers.js';
 import { ZsError } from '../src/errors.js';
 import { parsePreprocessorConfig, resizeTarget, createPreprocessor } from '../src/image/index.js';
 
 const clip = JSON.parse(readFileSync(join(CLIP_DIR, 'preprocessor_config.json'), 'utf8')) as Record<string, unknown>;
 const vit = JSON.parse(readFileSync(join(VIT_DIR, 'preprocessor_config.json'), 'utf8')) as Record<string, unknown>;
+
+const fixtureConfig = (family: string) =>
+  JSON.parse(readFileSync(join(FIXTURES, `tiny-random-${family}`, 'preprocessor_config.json'), 'utf8')) as Record<string, unknown>;
 
 function rejects(config: unknown, field: RegExp): void {
   try {
@@ -111,6 +116,72 @@ test('unsupported fields and values name the field', () => {
   rejects([1, 2], /content/);
   // Harmless or disabled keys are fine.
   assert.ok(parsePreprocessorConfig({ ...clip, do_pad: false, processor_class: 'CLIPProcessor', do_convert_rgb: false }));
+});
+
+test('ConvNeXt rule: microsoft/resnet-50 style legacy config -> shortest edge int(224 / 0.875) = 256, crop 224', () => {
+  const s = parsePreprocessorConfig(fixtureConfig('resnet'));
+  assert.is(s.type, 'ConvNextFeatureExtractor');
+  assert.equal(s.resize, { kind: 'shortest_edge', shortestEdge: 256 });
+  assert.equal(s.crop, { height: 224, width: 224 });
+  assert.is(s.filter, 'bicubic');
+  assert.is(s.rescaleFactor, 1 / 255); // class default: the legacy config has no do_rescale / rescale_factor
+  assert.equal([s.mean, s.std], [[0.485, 0.456, 0.406], [0.229, 0.224, 0.225]]);
+  assert.equal([s.rescaleOffset, s.secondStd], [0, null]);
+  const convnext = parsePreprocessorConfig(fixtureConfig('convnext'));
+  assert.equal([convnext.resize, convnext.crop, convnext.filter], [{ kind: 'shortest_edge', shortestEdge: 256 }, { height: 224, width: 224 }, 'bicubic']);
+  assert.is(parsePreprocessorConfig(fixtureConfig('vgg')).filter, 'bilinear');
+  // Python's int(s / crop_pct); crop_pct null or absent is the class default 224 / 256.
+  const cfg = fixtureConfig('convnext');
+  assert.equal(parsePreprocessorConfig({ ...cfg, crop_pct: 0.95 }).resize, { kind: 'shortest_edge', shortestEdge: 235 });
+  assert.equal(parsePreprocessorConfig({ ...cfg, size: { shortest_edge: 288 }, crop_pct: 1 }).resize, { kind: 'shortest_edge', shortestEdge: 288 });
+  assert.equal(parsePreprocessorConfig({ ...cfg, crop_pct: null }).resize, { kind: 'shortest_edge', shortestEdge: 256 });
+  // From 384 on: warp to a square, no crop, crop_pct unused.
+  const warp = parsePreprocessorConfig({ ...cfg, size: { shortest_edge: 384 }, crop_pct: 0.5 });
+  assert.equal([warp.resize, warp.crop], [{ kind: 'exact', height: 384, width: 384 }, null]);
+  const pre = createPreprocessor({ ...cfg, size: 383 });
+  assert.equal([pre.height, pre.width, pre.spec.resize], [383, 383, { kind: 'shortest_edge', shortestEdge: 437 }]);
+  // The class never reads do_center_crop / crop_size (transformers ignores them too); the bare class defaults.
+  assert.equal(parsePreprocessorConfig({ ...cfg, do_center_crop: true, crop_size: { height: 100, width: 100 } }).crop, { height: 224, width: 224 });
+  const bare = parsePreprocessorConfig({ image_processor_type: 'ConvNextImageProcessorFast' });
+  assert.equal([bare.resize, bare.crop, bare.filter, bare.mean], [{ kind: 'exact', height: 384, width: 384 }, null, 'bicubic', [0.5, 0.5, 0.5]]);
+});
+
+test('ConvNeXt rule: bad values name the key', () => {
+  const cfg = fixtureConfig('convnext');
+  rejects({ ...cfg, size: { height: 224, width: 224 } }, /unsupported size \{"height":224,"width":224\} \(expected \{"shortest_edge": n\} for ConvNextImageProcessor\)/);
+  rejects({ ...cfg, crop_pct: 0 }, /crop_pct 0/);
+  rejects({ ...cfg, crop_pct: '0.875' }, /crop_pct "0.875"/);
+  rejects({ ...cfg, do_resize: false }, /output size depends on each image/);
+  rejects({ ...cfg, include_top: true }, /include_top true/);
+  rejects({ ...cfg, rescale_offset: true }, /rescale_offset true/);
+  // crop_pct belongs to ConvNeXt: other classes and unknown types refuse it.
+  rejects({ ...fixtureConfig('densenet'), crop_pct: 0.875 }, /crop_pct 0\.875 \(expected it to be absent: this option is not supported for BitImageProcessor\)/);
+  rejects({ ...cfg, image_processor_type: 'SomeOtherImageProcessor' }, /crop_pct/);
+});
+
+test('EfficientNet: google/efficientnet-b0 config, crop, rescale_offset, include_top', () => {
+  const cfg = fixtureConfig('efficientnet');
+  const s = parsePreprocessorConfig(cfg);
+  assert.equal([s.resize, s.crop, s.filter], [{ kind: 'exact', height: 224, width: 224 }, null, 'nearest']);
+  assert.equal([s.rescaleFactor, s.rescaleOffset], [0.00392156862745098, 0]);
+  assert.equal(s.mean, [0.485, 0.456, 0.406]);
+  assert.equal(s.std, [0.47853944, 0.4732864, 0.47434163]);
+  assert.equal(s.secondStd, s.std);
+  const v = parsePreprocessorConfig({ ...cfg, size: 300, do_center_crop: true, crop_size: 289, rescale_offset: true, include_top: false });
+  assert.equal([v.resize, v.crop, v.rescaleOffset, v.secondStd], [{ kind: 'exact', height: 300, width: 300 }, { height: 289, width: 289 }, 127.5, null]);
+  // include_top divides by std even without do_normalize; rescale_offset only acts inside do_rescale.
+  const top = parsePreprocessorConfig({ ...cfg, do_normalize: false, do_rescale: false, rescale_offset: true });
+  assert.equal([top.mean, top.secondStd, top.rescaleFactor, top.rescaleOffset], [null, [0.47853944, 0.4732864, 0.47434163], null, 0]);
+  // Class defaults: nearest, no crop, include_top; size has no reliable default across transformers versions.
+  const d = parsePreprocessorConfig({ image_processor_type: 'EfficientNetImageProcessor', size: { height: 600, width: 600 } });
+  assert.equal([d.filter, d.crop, d.mean, d.secondStd], ['nearest', null, [0.5, 0.5, 0.5], [0.5, 0.5, 0.5]]);
+  rejects({ image_processor_type: 'EfficientNetImageProcessor' }, /size is missing \(image processor type EfficientNetImageProcessor\)/);
+  rejects({ ...cfg, size: { shortest_edge: 224 } }, /unsupported size \{"shortest_edge":224\} \(expected \{"height": h, "width": w\} for EfficientNetImageProcessor\)/);
+  rejects({ ...cfg, include_top: 'yes' }, /include_top "yes"/);
+  rejects({ ...cfg, rescale_offset: 1 }, /rescale_offset 1/);
+  rejects({ ...cfg, crop_pct: 0.875 }, /crop_pct/);
+  rejects({ ...clip, include_top: true }, /include_top/);
+  rejects({ ...vit, rescale_offset: true }, /rescale_offset/);
 });
 
 test('output size as transformers computes it (shortest edge: int(s * long / short))', () => {

@@ -1,18 +1,21 @@
 /**
- * Reads a Hugging Face preprocessor_config.json into a plain PreprocessSpec, the way transformers' image processor
- * classes interpret it. Supported: CLIPImageProcessor, ViTImageProcessor, SiglipImageProcessor, BitImageProcessor
- * (DINOv2), their *FeatureExtractor/Fast aliases, and any other type that uses only the same fields:
+ * Reads a Hugging Face preprocessor_config.json into a plain PreprocessSpec, the way transformers' (slow, PIL-based)
+ * image processor classes interpret it. Supported classes (and their *FeatureExtractor/Fast aliases) and their rules
+ * are data in processors.ts: CLIPImageProcessor, ViTImageProcessor, SiglipImageProcessor, BitImageProcessor (DINOv2),
+ * ConvNextImageProcessor (ConvNeXt and microsoft/resnet-*: crop_pct) and EfficientNetImageProcessor (rescale_offset,
+ * include_top). Any other type may use only the common fields:
  *   do_convert_rgb, do_resize + size ({shortest_edge} | {height, width} | a number) + resample (PIL enum 0..5),
  *   do_center_crop + crop_size, do_rescale + rescale_factor, do_normalize + image_mean/image_std.
- * A field the config leaves out takes the class default for known types (the table below, from transformers).
+ * A field the config leaves out takes the class default for known types.
  * For other types a missing do_* flag is read from the presence of its parameter (do_resize from size,
  * do_center_crop from crop_size, do_rescale from rescale_factor, do_normalize from image_mean), and any other
- * missing field that is needed is an error. Fields that would change pixels in ways not
- * implemented here (padding, crop_pct, channel flips, size.longest_edge, ...) give a ZsError naming the field.
+ * missing field that is needed is an error. Fields that would change pixels in ways not implemented for the type
+ * (padding, crop_pct outside ConvNeXt, channel flips, size.longest_edge, ...) give a ZsError naming the field.
  * Images are always converted to RGB (the models take 3 channels; for RGB inputs this changes nothing).
  */
 import { ZsError } from '../errors.js';
 import { filterFromPilCode, type ResampleFilter } from './resample.js';
+import { PROCESSOR_CLASSES, CROP_PCT_WARP_FROM, RESCALE_OFFSET, type ProcessorClass } from './processors.js';
 
 export type ResizeSpec =
   | { kind: 'shortest_edge'; shortestEdge: number }
@@ -26,55 +29,28 @@ export interface PreprocessSpec {
   crop: { height: number; width: number } | null;
   /** Multiplier applied to uint8 values (in float64, then cast to float32), or null for none. */
   rescaleFactor: number | null;
+  /** Subtracted from the uint8 value before the multiplier (EfficientNet's rescale_offset: 127.5; default 0). */
+  rescaleOffset?: number;
   /** Per-channel mean/std, or null for no normalization. */
   mean: [number, number, number] | null;
   std: [number, number, number] | null;
+  /** After normalize, a second division by this std with mean 0 (EfficientNet's include_top), or null / absent. */
+  secondStd?: [number, number, number] | null;
 }
 
-const CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073];
-const CLIP_STD = [0.26862954, 0.26130258, 0.27577711];
-const HALF = [0.5, 0.5, 0.5];
-
-interface ClassDefaults {
-  /** How a bare number in `size` is read (transformers' get_size_dict default_to_square). */
-  intSizeIsShortestEdge: boolean;
-  fields: Record<string, unknown>;
-}
-
-const CLIP_LIKE: ClassDefaults = {
-  intSizeIsShortestEdge: true,
-  fields: {
-    do_resize: true, size: { shortest_edge: 224 }, resample: 3, do_center_crop: true, crop_size: { height: 224, width: 224 },
-    do_rescale: true, rescale_factor: 1 / 255, do_normalize: true, image_mean: CLIP_MEAN, image_std: CLIP_STD,
-  },
-};
-const SQUARE_LIKE = (resample: number): ClassDefaults => ({
-  intSizeIsShortestEdge: false,
-  fields: {
-    do_resize: true, size: { height: 224, width: 224 }, resample, do_center_crop: false,
-    do_rescale: true, rescale_factor: 1 / 255, do_normalize: true, image_mean: HALF, image_std: HALF,
-  },
-});
-
-/** Class defaults of the image processors the model catalog carries (transformers' __init__ defaults). */
-const KNOWN_TYPES: Readonly<Record<string, ClassDefaults>> = {
-  CLIPImageProcessor: CLIP_LIKE,
-  CLIPFeatureExtractor: CLIP_LIKE,
-  BitImageProcessor: CLIP_LIKE,
-  ViTImageProcessor: SQUARE_LIKE(2),
-  ViTFeatureExtractor: SQUARE_LIKE(2),
-  SiglipImageProcessor: SQUARE_LIKE(3),
-};
-
-/** Config keys that change pixels in ways not implemented; present (and not false/null) means unsupported. */
+/**
+ * Config keys that change pixels in ways not implemented; present (and not false/null) means unsupported, unless the
+ * processor class implements the key (ProcessorClass.extraKeys).
+ */
 const UNSUPPORTED_KEYS = [
   'crop_pct', 'do_pad', 'pad_size', 'size_divisor', 'do_flip_channel_order', 'rescale_offset', 'do_thumbnail',
   'do_align_long_axis', 'image_grid_pinpoints', 'min_pixels', 'max_pixels', 'do_split_image', 'max_image_size',
+  'include_top',
 ];
 
 function bad(file: string, field: string, value: unknown, expected: string): ZsError {
   return new ZsError('E_PREPROCESSOR_CONFIG', `${file}: unsupported ${field} ${JSON.stringify(value)} (expected ${expected})`, {
-    hint: 'use a model whose preprocessor_config.json uses CLIP/ViT-style resize, crop, rescale and normalize',
+    hint: 'use a model whose preprocessor_config.json uses the settings of a supported processor (CLIP, ViT, SigLIP, BiT, ConvNeXt, EfficientNet)',
   });
 }
 
@@ -105,6 +81,17 @@ function sizeDict(file: string, field: string, v: unknown, intIsShortest: boolea
   throw bad(file, field, v, '{"shortest_edge": n}, {"height": h, "width": w} or a number');
 }
 
+type Geometry = Pick<PreprocessSpec, 'resize' | 'crop'>;
+
+/** ConvNeXt's rule (processors.ts): shortest edge int(s / crop_pct) then an s x s crop, or a warp to s x s from 384 on. */
+function cropPctGeometry(file: string, s: number, cropPct: unknown): Geometry {
+  if (s >= CROP_PCT_WARP_FROM) return { resize: { kind: 'exact', height: s, width: s }, crop: null };
+  // transformers accepts any positive crop_pct (above 1 the crop is zero-padded).
+  if (typeof cropPct !== 'number' || !Number.isFinite(cropPct) || cropPct <= 0) throw bad(file, 'crop_pct', cropPct, 'a positive number');
+  // Python's int(shortest_edge / crop_pct): float64 division, truncated.
+  return { resize: { kind: 'shortest_edge', shortestEdge: Math.trunc(s / cropPct) }, crop: { height: s, width: s } };
+}
+
 /**
  * Parses a preprocessor_config.json object. `file` names it in error messages.
  * Throws ZsError E_PREPROCESSOR_CONFIG for unsupported or missing fields.
@@ -114,7 +101,7 @@ export function parsePreprocessorConfig(config: unknown, file = 'preprocessor_co
   const raw = config as Record<string, unknown>;
   const typeValue = raw.image_processor_type ?? raw.feature_extractor_type ?? 'unknown';
   const type = String(typeValue);
-  const known = KNOWN_TYPES[type.replace(/Fast$/, '')];
+  const known: ProcessorClass | undefined = PROCESSOR_CLASSES[type.replace(/Fast$/, '')];
   const field = (name: string): unknown => {
     if (raw[name] !== undefined && raw[name] !== null) return raw[name];
     if (known && known.fields[name] !== undefined) return known.fields[name];
@@ -127,48 +114,59 @@ export function parsePreprocessorConfig(config: unknown, file = 'preprocessor_co
     if (typeof v !== 'boolean') throw bad(file, name, v, 'true or false');
     return v;
   };
+  const extra = (name: string): boolean => known?.extraKeys.includes(name) === true;
 
   for (const key of UNSUPPORTED_KEYS) {
     const v = raw[key];
-    if (v !== undefined && v !== null && v !== false) throw bad(file, key, v, 'it to be absent: this option is not supported');
+    if (!extra(key) && v !== undefined && v !== null && v !== false) throw bad(file, key, v, `it to be absent: this option is not supported for ${type}`);
   }
   if (raw.do_reduce_labels === true) throw bad(file, 'do_reduce_labels', true, 'false');
 
-  const intIsShortest = typeof raw.default_to_square === 'boolean' ? !raw.default_to_square : known?.intSizeIsShortestEdge ?? false;
-  const resize = flag('do_resize', 'size') ? sizeDict(file, 'size', field('size'), intIsShortest) : null;
+  const cropPct = known?.geometry === 'crop-pct';
+  const intIsShortest = cropPct || (typeof raw.default_to_square === 'boolean' ? !raw.default_to_square : known?.intSizeIsShortestEdge ?? false);
+  const size = flag('do_resize', 'size') ? sizeDict(file, 'size', field('size'), intIsShortest) : null;
+  if (size && known && !known.sizeForms.includes(size.kind)) {
+    throw bad(file, 'size', field('size'), `${size.kind === 'exact' ? '{"shortest_edge": n}' : '{"height": h, "width": w}'} for ${type}`);
+  }
   let filter: ResampleFilter = 'bilinear';
-  if (resize) {
+  if (size) {
     const code = field('resample');
     const f = typeof code === 'number' ? filterFromPilCode(code) : undefined;
     if (!f) throw bad(file, 'resample', code, 'a PIL filter number 0..5');
     filter = f;
   }
-  let crop: PreprocessSpec['crop'] = null;
-  if (flag('do_center_crop', 'crop_size')) {
+  let geometry: Geometry = { resize: size, crop: null };
+  if (cropPct) {
+    if (size?.kind === 'shortest_edge') geometry = cropPctGeometry(file, size.shortestEdge, field('crop_pct'));
+  } else if (flag('do_center_crop', 'crop_size')) {
     const c = sizeDict(file, 'crop_size', field('crop_size'), false);
     if (c.kind !== 'exact') throw bad(file, 'crop_size', raw.crop_size, '{"height": h, "width": w} or a number');
-    crop = { height: c.height, width: c.width };
+    geometry.crop = { height: c.height, width: c.width };
   }
-  if (!crop && resize?.kind !== 'exact') {
+  if (!geometry.crop && geometry.resize?.kind !== 'exact') {
     throw new ZsError('E_PREPROCESSOR_CONFIG', `${file}: the output size depends on each image (no center crop and no fixed resize size)`, {
       hint: 'set do_center_crop with crop_size, or size {"height", "width"}',
     });
   }
   let rescaleFactor: number | null = null;
+  let rescaleOffset = 0;
   if (flag('do_rescale', 'rescale_factor')) {
     const r = field('rescale_factor');
     if (typeof r !== 'number' || !Number.isFinite(r) || r <= 0) throw bad(file, 'rescale_factor', r, 'a positive number');
     rescaleFactor = r;
+    if (extra('rescale_offset') && flag('rescale_offset', 'rescale_offset')) rescaleOffset = RESCALE_OFFSET;
   }
   const normalize = flag('do_normalize', 'image_mean');
+  const includeTop = extra('include_top') && flag('include_top', 'include_top');
   return {
     type,
-    resize,
+    ...geometry,
     filter,
-    crop,
     rescaleFactor,
+    rescaleOffset,
     mean: normalize ? triple(file, 'image_mean', field('image_mean'), false) : null,
     std: normalize ? triple(file, 'image_std', field('image_std'), true) : null,
+    secondStd: includeTop ? triple(file, 'image_std', field('image_std'), true) : null,
   };
 }
 

@@ -2,7 +2,8 @@
  * The image half of a model's input: file or buffer -> normalized float32 CHW pixels, equal to what transformers'
  * (slow, PIL-based) image processors produce from the same preprocessor_config.json:
  *   decode (upright, RGB) -> resize with PIL's filter to transformers' output size -> center crop (zero padding when
- *   the image is smaller than the crop) -> rescale (float64 multiply, cast to float32) -> normalize (float32).
+ *   the image is smaller than the crop) -> rescale (float64 (x - offset) * factor, cast to float32) -> normalize
+ *   (float32) -> EfficientNet's include_top second division by std (float32).
  * Rescale and normalize depend only on the 8-bit value and the channel, so they are one 768-entry lookup table.
  *
  * `fastDecode` decodes large JPEG/WebP files at 1/2, 1/4 or 1/8 scale (see decode.ts) while the shrunk image still
@@ -51,9 +52,13 @@ function valueTable(spec: PreprocessSpec): Float32Array {
   for (let c = 0; c < 3; c++) {
     const m = spec.mean ? Math.fround(spec.mean[c]!) : 0;
     const s = spec.std ? Math.fround(spec.std[c]!) : 1;
+    const s2 = spec.secondStd ? Math.fround(spec.secondStd[c]!) : 1;
+    const offset = spec.rescaleOffset ?? 0;
     for (let v = 0; v < 256; v++) {
-      let x = spec.rescaleFactor === null ? v : Math.fround(v * spec.rescaleFactor);
+      // rescale: float64 (v - offset) * factor, cast to float32; normalize: float32 (x - mean) / std.
+      let x = spec.rescaleFactor === null ? v : Math.fround((v - offset) * spec.rescaleFactor);
       if (spec.mean) x = Math.fround(Math.fround(x - m) / s);
+      if (spec.secondStd) x = Math.fround(x / s2);
       lut[c * 256 + v] = x;
     }
   }
