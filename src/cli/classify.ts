@@ -1,4 +1,7 @@
-/** `zs classify`: zero-shot labels for images, as a table or JSON. */
+/**
+ * `zs classify`: zero-shot labels for images, as a table or JSON; with --imagenet, an image classifier's own
+ * supervised labels (config.json id2label, softmax over its logits) instead.
+ */
 import { defineCommand } from './command.js';
 import { withModelOptions, loadOptions, DEFAULT_MODEL, type ModelArgs } from './options.js';
 import { readLinesFile, type Io } from './io.js';
@@ -15,6 +18,7 @@ interface ClassifyArgs extends ModelArgs {
   templates?: string;
   'top-k'?: number;
   json: boolean;
+  imagenet: boolean;
 }
 
 /** Labels from --labels (comma-separated, repeatable) and --labels-file (one per line). */
@@ -31,7 +35,35 @@ export function asList(v: string | string[] | undefined): string[] | undefined {
   return v === undefined ? undefined : Array.isArray(v) ? v : [v];
 }
 
+/** --imagenet: the backbone's own head (default top 5). */
+async function runOwnLabels(a: ClassifyArgs, io: Io): Promise<number> {
+  if (a.labels !== undefined || a['labels-file'] !== undefined || a.template !== undefined || a.templates !== undefined) {
+    throw usageError('E_INVALID_ARG', '--imagenet uses the model\'s own labels: it cannot be combined with --labels, --labels-file, --template or --templates', 'drop one of them');
+  }
+  const topK = a['top-k'] === undefined ? 5 : int('--top-k', a['top-k'], 1);
+  const { findImages } = await import('../data/images.js');
+  const paths = await findImages(a.inputs);
+  const { Model } = await import('../embed/model.js');
+  const { classifyOwnLabels } = await import('../heads/supervised.js');
+  const model = await Model.load(a.model ?? DEFAULT_MODEL, { ...loadOptions(a), lazy: true });
+  try {
+    const bar = await createProgress(io, { label: 'classify', total: paths.length, unit: 'images' });
+    const { results, failures } = await classifyOwnLabels(model, paths, { topK, onProgress: (p) => bar.update(p.done) });
+    bar.stop();
+    printPredictions(io, results, a.json);
+    for (const f of failures) io.note(f.error.toLine(), true);
+    if (failures.length > 0) {
+      io.note(`${failures.length} of ${paths.length} images failed`, true);
+      return 1;
+    }
+    return 0;
+  } finally {
+    await model.close();
+  }
+}
+
 async function run(a: ClassifyArgs, io: Io): Promise<number> {
+  if (a.imagenet) return runOwnLabels(a, io);
   const labels = collectLabels(asList(a.labels), a['labels-file']);
   const { distinctStrings } = await import('../validate.js');
   distinctStrings('--labels', labels);
@@ -74,8 +106,13 @@ export const classifyCommand = defineCommand<ClassifyArgs>({
       .option('templates', { type: 'string', describe: 'a template set: imagenet (CLIP\'s 80), a dataset name from CLIP\'s prompts, or a file' })
       .option('top-k', { alias: 'k', type: 'number', describe: 'show the best k labels (default: all)' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON array' })
+      .option('imagenet', {
+        type: 'boolean', default: false,
+        describe: 'an image classifier\'s own supervised labels (config.json id2label: ImageNet-1k for the catalog CNNs), default top 5, instead of zero-shot',
+      })
       .example('$0 classify --labels "cat,dog" photo.jpg', '')
-      .example('$0 classify photos/ --labels-file labels.txt --templates imagenet --json', '') as never,
+      .example('$0 classify photos/ --labels-file labels.txt --templates imagenet --json', '')
+      .example('$0 classify --imagenet --model resnet-50 photo.jpg', '') as never,
   run,
 });
 

@@ -19,6 +19,7 @@ export interface ModelArgs {
   'max-pixels'?: number;
   cache: boolean;
   'fast-decode': boolean;
+  'feature-output'?: string;
 }
 
 export function withModelOptions<T>(y: Argv<T>): Argv<T & ModelArgs> {
@@ -30,6 +31,10 @@ export function withModelOptions<T>(y: Argv<T>): Argv<T & ModelArgs> {
     .option('threads', { type: 'number', describe: 'CPU threads for inference (default: all cores; images are decoded in separate worker threads)' })
     .option('cache-dir', { type: 'string', describe: 'where models and the embedding cache live (default: $ZS_HOME or the user cache folder)' })
     .option('max-pixels', { type: 'number', describe: 'refuse images larger than this many pixels (decompression-bomb guard)' })
+    .option('feature-output', {
+      type: 'string',
+      describe: 'embed with this tensor of the vision graph (image classifiers default to the pooled input of their head)',
+    })
     .option('cache', { type: 'boolean', default: true, describe: 'use the embedding cache (--no-cache to bypass)' })
     .option('fast-decode', {
       type: 'boolean', default: DEFAULT_FAST_DECODE,
@@ -47,5 +52,6 @@ export function loadOptions(a: ModelArgs): LoadOptions {
     maxPixels: a['max-pixels'] === undefined ? undefined : int('--max-pixels', a['max-pixels'], 1),
     cache: a.cache,
     fastDecode: a['fast-decode'],
+    featureOutput: a['feature-output'],
   };
 }

@@ -34,9 +34,12 @@ export async function modelFingerprint(
   const { fingerprintModel } = await import('./hash.js');
   const graph = folder.graphs.vision;
   const files = [graph, ...[`${graph}_data`, `${graph}.data`].filter((f) => existsSync(f))];
-  if (!withDecode) return fingerprintModel(files, { preprocessor: folder.preprocessor }, memo, onRead);
+  // the feature choice joins the key only where the graph's own output is not used (older keys stay valid)
+  const edited = folder.family.imageFeature === 'classifier-input' || folder.featureOutput !== undefined;
+  const feature = edited ? { feature: (await import('../models/feature-graph.js')).featureKey(folder.featureOutput) } : {};
+  if (!withDecode) return fingerprintModel(files, { preprocessor: folder.preprocessor, ...feature }, memo, onRead);
   const decode = prep.fastDecode ? { shrinkOnLoad: prep.fastDecodeMargin } : 'full';
-  return fingerprintModel(files, { preprocessor: folder.preprocessor, decode }, memo, onRead);
+  return fingerprintModel(files, { preprocessor: folder.preprocessor, decode, ...feature }, memo, onRead);
 }
 
 export interface EngineParts { prep: Prep; cache?: CacheBinding }

@@ -45,6 +45,11 @@ export interface LoadOptions {
   fastDecode?: boolean;
   /** Load the vision graph on first use instead of in `load` (not with device 'auto', which must pick at load). */
   lazy?: boolean;
+  /**
+   * Embed with this tensor of the vision graph (exposed as an output by editing the graph) instead of the family's
+   * embedding; classifier graphs default to the pooled tensor entering their head (src/onnx/classifier.ts).
+   */
+  featureOutput?: string;
 }
 
 export interface ModelInfo {
@@ -59,6 +64,8 @@ export interface ModelInfo {
   /** Embedding dimension of the image tower. */
   dim: number;
   imageSize: { height: number; width: number };
+  /** The graph output the embeddings come from (known once the vision graph is loaded). */
+  featureOutput?: string;
 }
 
 export const DEFAULT_MAX_PIXELS = 100_000_000;
@@ -107,7 +114,7 @@ export class Model {
   /** Opens a model: a catalog name, a hub id (org/name[@revision]) or a local folder. */
   static async load(spec: string, opts: LoadOptions = {}): Promise<Model> {
     const { dir, id } = await resolveModel(spec, { dtype: opts.dtype, cacheDir: opts.cacheDir });
-    const folder = openModelFolder(dir, { dtype: opts.dtype, id });
+    const folder = openModelFolder(dir, { dtype: opts.dtype, id, featureOutput: opts.featureOutput });
     const split = defaultSplit(opts.device ?? 'cpu', {
       threads: opts.threads === undefined ? undefined : int('--threads', opts.threads, 1, 1024),
       workers: opts.workers === undefined ? undefined : int('workers', opts.workers, 0, 256),
@@ -120,9 +127,20 @@ export class Model {
     return model;
   }
 
+  /** The vision graph to open and its embedding output: the folder's graph, or its edited copy exposing a feature tensor. */
+  private async visionGraph(): Promise<{ file: string; output?: string }> {
+    const { family, featureOutput, graphs } = this.folder;
+    if (family.imageFeature !== 'classifier-input' && featureOutput === undefined) return { file: graphs.vision };
+    const { featureGraph } = await import('../models/feature-graph.js');
+    const { zsHome } = await import('../util/home.js');
+    const g = await featureGraph(graphs.vision, { home: zsHome(this.opts.cacheDir), featureOutput });
+    return { file: g.file, output: g.feature };
+  }
+
   private visionSession(): Promise<Session> {
-    this.visionLoad ??= createSession(this.folder.graphs.vision, { device: this.opts.device, threads: this.opts.threads }).then((s) => {
-      this.imageOutput = firstPresent(s.outputNames, this.folder.family.imageOutputs, s.file);
+    this.visionLoad ??= this.visionGraph().then(async ({ file, output }) => {
+      const s = await createSession(file, { device: this.opts.device, threads: this.opts.threads });
+      this.imageOutput = output ?? firstPresent(s.outputNames, this.folder.family.imageOutputs, s.file);
       this.vision = s;
       return s;
     });
@@ -141,6 +159,7 @@ export class Model {
       skipped: this.vision?.skipped ?? [],
       dim: this.dimCache ?? Number.NaN,
       imageSize: { height: this.preprocess.height, width: this.preprocess.width },
+      featureOutput: this.imageOutput || undefined,
     };
   }
 
@@ -157,18 +176,51 @@ export class Model {
     this.visionSession().catch(() => undefined);
   }
 
-  /** Runs the vision graph on a filled batch tensor `[n, 3, H, W]` and returns normalized embeddings `[n, d]`. */
-  async embedPixels(pixels: Float32Array, n: number): Promise<Embeddings> {
+  /** Runs the vision graph on a filled batch tensor `[n, 3, H, W]` and returns output `name` (own image output by default) as rows `[n, d]`. */
+  private async runVision(pixels: Float32Array, n: number, name?: string): Promise<Embeddings> {
     const vision = await this.visionSession();
+    const output = name ?? this.imageOutput;
     const { height: h, width: w } = this.preprocess;
     const input = new vision.ort.Tensor('float32', pixels.subarray(0, n * 3 * h * w), [n, 3, h, w]);
-    const out = await vision.run({ [vision.inputNames[0]!]: input }, [this.imageOutput]);
-    const t = out[this.imageOutput]!;
-    const d = Number(t.dims[t.dims.length - 1]);
-    this.dimCache = d;
-    // [n, d]; copy out of ORT's buffer before normalizing
-    const data = new Float32Array(t.data as Float32Array);
-    return { data: normalizeRows(data, d), dims: [n, d] };
+    const out = await vision.run({ [vision.inputNames[0]!]: input }, [output]);
+    const t = out[output]!;
+    // [n, ...] -> [n, d]: a pooled [n, c, 1, 1] tensor is c per row; copy out of ORT's buffer (float16 widened)
+    const d = t.dims.slice(1).reduce((a, b) => a * Number(b), 1);
+    return { data: Float32Array.from(t.data as Float32Array), dims: [n, d] };
+  }
+
+  /** Runs the vision graph on a filled batch tensor `[n, 3, H, W]` and returns normalized embeddings `[n, d]`. */
+  async embedPixels(pixels: Float32Array, n: number): Promise<Embeddings> {
+    const { data, dims } = await this.runVision(pixels, n);
+    this.dimCache = dims[1];
+    return { data: normalizeRows(data, dims[1]), dims };
+  }
+
+  /** The class labels of a classifier graph's own head (config.json id2label, in index order). */
+  get classLabels(): string[] | undefined {
+    const id2label = this.folder.config.id2label as Record<string, unknown> | undefined;
+    if (!this.folder.family.logitsOutput || !id2label || typeof id2label !== 'object') return undefined;
+    const n = Object.keys(id2label).length;
+    return Array.from({ length: n }, (_, i) => String(id2label[String(i)] ?? `LABEL_${i}`));
+  }
+
+  /**
+   * Raw class logits `[n, C]` of a classifier graph's own head (its `logits` output), for images; no cache. An
+   * error for models without such a head.
+   */
+  async imageLogits(inputs: readonly ImageInput[], opts: { onProgress?: (p: EmbedProgress) => void } = {}): Promise<ImageEmbedResult> {
+    const output = this.folder.family.logitsOutput;
+    if (!output || !this.classLabels) {
+      throw new ZsError('E_NO_LOGITS', `${this.folder.id} has no supervised classifier head with labels (config.json id2label and a ${output ?? 'logits'} output)`, {
+        kind: 'usage', hint: 'pass an image classifier (e.g. --model resnet-50), or classify zero-shot with --labels and a CLIP model',
+      });
+    }
+    const { prep } = await this.setUp();
+    const { height: h, width: w } = this.preprocess;
+    return collect(embedStream(inputs, {
+      batchSize: this.batchSize, floats: 3 * h * w, prep, onProgress: opts.onProgress,
+      infer: (pixels, n) => this.runVision(pixels, n, output), onFirstMiss: () => this.preload(),
+    }), 0);
   }
 
   private setUp(): Promise<EngineParts> {

@@ -66,7 +66,7 @@ function checkEntry(e: unknown, file: string, i: number): CatalogEntry {
   for (const k of ['name', 'id', 'revision', 'task', 'family', 'modelType', 'license'] as const) {
     if (typeof o[k] !== 'string' || o[k] === '') throw bad(file, `${where} lacks "${k}"`);
   }
-  if (o.task !== 'clip' && o.task !== 'image-encoder') throw bad(file, `${where}: task must be clip or image-encoder`);
+  if (!['clip', 'image-encoder', 'image-classifier'].includes(o.task as string)) throw bad(file, `${where}: task must be clip, image-encoder or image-classifier`);
   if (typeof o.dim !== 'number' || typeof o.imageSize !== 'number') throw bad(file, `${where} lacks dim or imageSize`);
   const files = o.files as Record<string, unknown> | undefined;
   const list = (v: unknown) => Array.isArray(v) && v.every((s) => typeof s === 'string');
@@ -179,13 +179,13 @@ export function entryBytes(entry: CatalogEntry, dtype: Dtype): number | undefine
 /** The files `ref` needs for `dtype`, from the catalog, or from the cached config.json's family (undefined if absent). */
 export function neededFiles(ref: { id: string; entry?: CatalogEntry }, dtype: Dtype, dir: string): FileSet | undefined {
   if (ref.entry) return entryFiles(ref.entry, dtype);
-  let config: { model_type?: unknown };
+  let config: { model_type?: unknown; architectures?: unknown };
   try {
-    config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { model_type?: unknown };
+    config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { model_type?: unknown; architectures?: unknown };
   } catch {
     return undefined;
   }
-  const family = familyOf(config.model_type);
+  const family = familyOf(config);
   if (!family) {
     throw new ZsError('E_MODEL_KIND', `${ref.id} is a ${JSON.stringify(config.model_type)} model, which zs cannot run`, {
       hint: `zs runs these model types: ${supportedModelTypes().join(', ')}`,

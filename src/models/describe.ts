@@ -83,7 +83,7 @@ export function describeFolder(dir: string): ModelDescription {
       hint: 'a model folder holds config.json, preprocessor_config.json and onnx/*.onnx (transformers.js layout)',
     });
   }
-  const family = familyOf(config.model_type);
+  const family = familyOf(config);
   if (!family) {
     throw new ZsError('E_MODEL_KIND', `unsupported model type ${JSON.stringify(config.model_type)} in ${join(dir, 'config.json')}`, {
       hint: `zs runs ${supportedModelTypes().join(', ')}`,

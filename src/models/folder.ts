@@ -28,6 +28,8 @@ export interface ModelFolder {
   graphs: { vision: string; text?: string; combined?: string };
   /** tokenizer.json path for text-image models. */
   tokenizer?: string;
+  /** --feature-output: the vision graph tensor to embed with instead of the family's default. */
+  featureOutput?: string;
 }
 
 function readJson(file: string, what: string): Record<string, unknown> {
@@ -65,7 +67,7 @@ function requireGraph(dir: string, base: string, dtype: Dtype): string {
   return file;
 }
 
-export function openModelFolder(dir: string, opts: { dtype?: Dtype; id?: string } = {}): ModelFolder {
+export function openModelFolder(dir: string, opts: { dtype?: Dtype; id?: string; featureOutput?: string } = {}): ModelFolder {
   const dtype = oneOf('--dtype', opts.dtype ?? 'fp32', DTYPES);
   const abs = resolve(dir);
   if (!existsSync(abs) || !statSync(abs).isDirectory()) {
@@ -77,7 +79,7 @@ export function openModelFolder(dir: string, opts: { dtype?: Dtype; id?: string 
     });
   }
   const config = readJson(join(abs, 'config.json'), 'config.json');
-  const family = familyOf(config.model_type);
+  const family = familyOf(config);
   if (!family) {
     throw new ZsError('E_MODEL_KIND', `unsupported model type ${JSON.stringify(config.model_type)} in ${join(abs, 'config.json')}`, {
       hint: `zs runs ${supportedModelTypes().join(', ')}`,
@@ -101,5 +103,8 @@ export function openModelFolder(dir: string, opts: { dtype?: Dtype; id?: string 
       throw new ZsError('E_MODEL_FILE', `model folder is missing tokenizer.json: ${abs}`, { hint: 'download or export the model again' });
     }
   }
-  return { dir: abs, id: opts.id ?? dir, family, dtype, config, preprocessor, graphs, tokenizer };
+  if (opts.featureOutput !== undefined && opts.featureOutput.trim() === '') {
+    throw new ZsError('E_FEATURE_OUTPUT', '--feature-output is empty', { kind: 'usage', hint: 'name a tensor of the vision graph' });
+  }
+  return { dir: abs, id: opts.id ?? dir, family, dtype, config, preprocessor, graphs, tokenizer, featureOutput: opts.featureOutput };
 }

@@ -37,7 +37,7 @@ const LINEAR = new Set(['Gemm', 'MatMul']);
 const TAIL_OPS = new Set(['Add', 'Sub', 'Mul', 'Div', 'Identity', 'Flatten', 'Reshape', 'Squeeze', 'Unsqueeze', 'Cast', 'Dropout']);
 const POOL_OPS = new Set(['GlobalAveragePool', 'GlobalMaxPool', 'GlobalLpPool', 'AveragePool', 'ReduceMean', 'ReduceMax', 'Gather']);
 const CHAIN_OPS = new Set([
-  'Flatten', 'Reshape', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout', 'Cast',
+  'Flatten', 'Reshape', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout', 'Cast', 'Transpose',
   'Relu', 'Gelu', 'Tanh', 'Sigmoid', 'Erf', 'Clip', 'HardSwish', 'HardSigmoid', 'Mul', 'Add', 'Sub', 'Div', 'Pow', 'Sqrt',
   'LayerNormalization', 'BatchNormalization', 'Gemm', 'MatMul',
 ]);
