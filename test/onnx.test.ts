@@ -8,7 +8,7 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readOnnxGraph, findClassifierInput, addGraphOutputs, readInitializer } from '../src/onnx/index.js';
 import { ZsError } from '../src/errors.js';
-import { FIXTURES, tempDir } from './_helpers.js';
+import { FIXTURES, REF_DIR, tempDir } from './_helpers.js';
 
 const DIR = join(FIXTURES, 'onnx');
 const ref = JSON.parse(readFileSync(join(DIR, 'reference.json'), 'utf8')) as {
@@ -64,6 +64,15 @@ test('finds the pooled input of each head shape', () => {
   assert.equal([mean.op, mean.weight, mean.bias, mean.transB, mean.pooledBy], ['MatMul', 'w', 'b', false, 'ReduceMean']);
   const mlp = findClassifierInput(readOnnxGraph(bytesOf('mlp')));
   assert.equal([mlp.op, mlp.weight, mlp.pooledBy], ['Gemm', 'fc8.weight', 'AveragePool']);
+});
+
+test('finds the classifier input of every CNN fixture family (the tensor PyTorch feeds its last nn.Linear)', () => {
+  const cnn = JSON.parse(readFileSync(join(REF_DIR, 'cnn-reference.json'), 'utf8')) as { families: Record<string, { model: string; classifier_input: string }> };
+  assert.ok(Object.keys(cnn.families).length >= 4);
+  for (const [name, fam] of Object.entries(cnn.families)) {
+    const c = findClassifierInput(readOnnxGraph(new Uint8Array(readFileSync(join(FIXTURES, fam.model, 'onnx', 'model.onnx')))));
+    assert.equal([c.feature, c.op, c.output], [fam.classifier_input, 'Gemm', 'logits'], name);
+  }
 });
 
 test('a head without a pooled layer and two heads are one-line errors naming the graph and the candidates', () => {

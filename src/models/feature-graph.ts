@@ -6,12 +6,13 @@
  *   <home>/graphs/<sha256 of the original>/<key>.onnx    key: classifier-input-v1, or output-<sha256(name)[:16]>
  *   <home>/graphs/<sha256 of the original>/<key>.json    { feature, original, detected? } (written after the graph)
  *
- * External data files the original references are symlinked into that folder under their relative names, so the
- * edited graph resolves them as the original does. Writes are atomic; two processes racing write the same bytes.
+ * A graph with external data (weights in a side file) is the exception: onnxruntime only reads external data from the
+ * graph's own folder (it refuses symlinks leading out of it), so its edited copy is written next to the original, as
+ * `<name>.<sha256 of the original>.<key>.onnx` (+ .json). Writes are atomic; two processes racing write the same bytes.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, promises as fsp } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { ZsError, wrapError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import type { ClassifierInput } from '../onnx/index.js';
@@ -50,23 +51,6 @@ async function readMeta(file: string): Promise<{ feature: string; detected?: Cla
   }
 }
 
-/** Links the external data files `graph` references into `dir`, under the same relative names. */
-async function linkExternalData(graph: import('../onnx/index.js').OnnxGraph, srcDir: string, dir: string): Promise<void> {
-  const locations = new Set([...graph.initializers.values()].map((t) => t.external?.location).filter((l): l is string => !!l));
-  for (const loc of locations) {
-    const target = resolve(srcDir, loc);
-    const link = resolve(dir, loc);
-    if (!link.startsWith(dir + '/') || !target.startsWith(srcDir + '/')) {
-      throw new ZsError('E_MODEL_GRAPH', `external data location ${JSON.stringify(loc)} points outside the graph's folder`, { hint: 'keep external data files next to the graph' });
-    }
-    await fsp.mkdir(dirname(link), { recursive: true });
-    const tmp = `${link}.${process.pid}.tmp`;
-    await fsp.rm(tmp, { force: true });
-    await fsp.symlink(target, tmp);
-    await fsp.rename(tmp, link);
-  }
-}
-
 /**
  * The edited graph for `original` (an absolute path), made or reused. `featureOutput` names the tensor to expose;
  * undefined detects the classifier input (an error names the candidates when there is none or several).
@@ -78,13 +62,15 @@ export async function featureGraph(original: string, opts: { home: string; featu
   } catch (e) {
     throw wrapError(e, 'E_MODEL_FILE', `cannot read ${original}`, 'download or export the model again');
   }
-  const dir = join(opts.home, 'graphs', sha(bytes));
-  const base = join(dir, keyFile(opts.featureOutput));
+  const { readOnnxGraph, findClassifierInput, addGraphOutputs } = await import('../onnx/index.js');
+  const graph = readOnnxGraph(bytes, original);
+  const external = [...graph.initializers.values()].some((t) => t.external);
+  const hash = sha(bytes);
+  const dir = external ? dirname(original) : join(opts.home, 'graphs', hash);
+  const base = join(dir, external ? `${basename(original, '.onnx')}.${hash}.${keyFile(opts.featureOutput)}` : keyFile(opts.featureOutput));
   const meta = await readMeta(`${base}.json`);
   if (meta && existsSync(`${base}.onnx`)) return { file: `${base}.onnx`, feature: meta.feature, detected: meta.detected, reused: true };
 
-  const { readOnnxGraph, findClassifierInput, addGraphOutputs } = await import('../onnx/index.js');
-  const graph = readOnnxGraph(bytes, original);
   const detected = opts.featureOutput === undefined ? findClassifierInput(graph, { file: original }) : undefined;
   const feature = opts.featureOutput ?? detected!.feature;
   if (opts.featureOutput !== undefined && !graph.nodes.some((n) => n.outputs.includes(feature))) {
@@ -98,9 +84,8 @@ export async function featureGraph(original: string, opts: { home: string; featu
   try {
     await fsp.mkdir(dir, { recursive: true });
   } catch (e) {
-    throw wrapError(e, 'E_WRITE', `cannot create ${dir}`, 'point --cache-dir or ZS_HOME at a writable folder');
+    throw wrapError(e, 'E_WRITE', `cannot create ${dir}`, external ? 'a graph with external data is edited next to it: make its folder writable' : 'point --cache-dir or ZS_HOME at a writable folder');
   }
-  await linkExternalData(graph, dirname(original), dir);
   await writeFileAtomic(`${base}.onnx`, edited);
   await writeFileAtomic(`${base}.json`, JSON.stringify({ feature, original, detected }, null, 2) + '\n');
   return { file: `${base}.onnx`, feature, detected, reused: false };
