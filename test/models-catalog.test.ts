@@ -21,7 +21,7 @@ test('the catalog holds the models the issue asks for, CLIP ViT-B/32 the default
 
 test('every entry is a supported family whose layout names exactly the files the catalog lists per dtype', () => {
   for (const e of cat.models) {
-    const family = familyOf(e.modelType);
+    const family = familyOf({ model_type: e.modelType, architectures: e.architecture ? [e.architecture] : [] });
     assert.ok(family, `${e.name}: model_type ${e.modelType} supported`);
     assert.is(family!.name, e.family, e.name);
     assert.is(family!.kind, e.task, e.name);
@@ -44,7 +44,7 @@ test('text-image models need the tokenizer and the q8 combined graph; image enco
   const dino = findEntry(cat, 'dinov2-small')!;
   assert.equal(entryFiles(dino, 'q8').required, ['config.json', 'preprocessor_config.json', 'onnx/model_quantized.onnx']);
   const siglip = findEntry(cat, 'siglip-b16-224')!;
-  assert.is(familyOf(siglip.modelType)!.score, 'sigmoid');
+  assert.is(familyOf({ model_type: siglip.modelType })!.score, 'sigmoid');
   assert.is(FAMILIES.find((f) => f.name === 'image encoder')!.text, undefined);
 });
 

@@ -32,6 +32,8 @@ export interface CatalogEntry {
   /** Family name as in families.ts, and the config.json model_type. */
   family: string;
   modelType: string;
+  /** config.json architectures[0], where it picks the family (image classifiers: *ForImageClassification). */
+  architecture?: string;
   /** Image embedding dimension. */
   dim: number;
   imageSize: number;
