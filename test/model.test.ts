@@ -7,7 +7,8 @@ import { Model } from '../src/embed/model.js';
 import { ZeroShotClassifier } from '../src/heads/zeroshot.js';
 import { createSession } from '../src/runtime/session.js';
 import { ZsError } from '../src/errors.js';
-import { CLIP_DIR, VIT_DIR, REF_DIR, REF_IMAGES } from './_helpers.js';
+import { CLIP_DIR, VIT_DIR, REF_DIR, REF_IMAGES, FIXTURES, tempDir } from './_helpers.js';
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync as writeFile } from 'node:fs';
 
 interface RefImage { image_embeds: number[] }
 interface RefText { text: string; input_ids: number[]; text_embeds: number[] }
@@ -143,6 +144,96 @@ test('--dtype q8 loads the quantized graphs', async () => {
   const e = await model.embedTexts(['a photo of a cat.']);
   assert.is(e.dims[1], 16);
   await model.close();
+});
+
+// image classifiers (test/fixtures/tiny-random-<family>, PyTorch-exported) as backbones
+
+const cnnRef = JSON.parse(readFileSync(join(REF_DIR, 'cnn-reference.json'), 'utf8')) as {
+  families: Record<string, { model: string; classifier_input: string; feature_size: number; num_labels: number; images: Record<string, { features: number[]; logits: number[] }> }>;
+};
+
+test('image classifiers embed with the pooled input of their head (normalized) and keep their own logits', async () => {
+  const home = tempDir();
+  try {
+    for (const [family, r] of Object.entries(cnnRef.families)) {
+      const model = await Model.load(join(FIXTURES, r.model), { threads: 1, workers: 0, cacheDir: home.dir });
+      try {
+        assert.is(model.info.kind, 'image-classifier');
+        assert.is(model.info.featureOutput, r.classifier_input, family);
+        assert.not.ok(model.hasText);
+        const images = Object.keys(r.images);
+        const { embeddings, failures } = await model.embedImages(images.map((n) => join(REF_IMAGES, n)));
+        assert.equal([failures.length, ...embeddings.dims], [0, images.length, r.feature_size]);
+        const logits = await model.imageLogits(images.map((n) => join(REF_IMAGES, n)));
+        assert.equal(logits.embeddings.dims, [images.length, r.num_labels]);
+        images.forEach((name, i) => {
+          const row = embeddings.data.subarray(i * r.feature_size, (i + 1) * r.feature_size);
+          assert.ok(Math.abs(Math.hypot(...row) - 1) < 1e-5, 'L2-normalized');
+          assert.ok(cosine(row, r.images[name]!.features) >= 0.99999, `${family} ${name} features ${cosine(row, r.images[name]!.features)}`);
+          const l = logits.embeddings.data.subarray(i * r.num_labels, (i + 1) * r.num_labels);
+          assert.ok(cosine(l, r.images[name]!.logits) >= 0.99999, `${family} ${name} logits`);
+        });
+        assert.is(model.classLabels!.length, r.num_labels);
+        assert.is(model.classLabels![0], 'tench, Tinca tinca');
+      } finally {
+        await model.close();
+      }
+    }
+    // one edited graph per original, reused by the next load
+    assert.is(readdirSync(join(home.dir, 'graphs')).length, Object.keys(cnnRef.families).length);
+  } finally {
+    home.cleanup();
+  }
+});
+
+test('--feature-output picks another tensor and changes the fingerprint; encoders without labels have no own classes', async () => {
+  const home = tempDir();
+  const dir = join(FIXTURES, cnnRef.families.resnet!.model);
+  try {
+    const auto = await Model.load(dir, { threads: 1, workers: 0, cacheDir: home.dir, lazy: true });
+    const named = await Model.load(dir, { threads: 1, workers: 0, cacheDir: home.dir, featureOutput: '/avgpool/GlobalAveragePool_output_0' });
+    try {
+      assert.is.not(await named.fingerprint(), await auto.fingerprint());
+      assert.is.not(await named.probeFingerprint(), await auto.probeFingerprint());
+      const a = await auto.embedImages([join(REF_IMAGES, 'coffee.png')]);
+      const b = await named.embedImages([join(REF_IMAGES, 'coffee.png')]);
+      assert.equal(b.embeddings.dims, [1, 256]); // [1, 256, 1, 1] flattened
+      assert.ok(cosine(a.embeddings.data, b.embeddings.data) > 0.999999, 'GlobalAveragePool output = its flattened copy');
+    } finally {
+      await auto.close();
+      await named.close();
+    }
+    const vit = await Model.load(VIT_DIR, { threads: 1, lazy: true });
+    try {
+      assert.is(vit.classLabels, undefined);
+      await vit.imageLogits([join(REF_IMAGES, 'coffee.png')]).then(() => assert.unreachable(), (e) => assert.is((e as ZsError).code, 'E_NO_LOGITS'));
+    } finally {
+      await vit.close();
+    }
+  } finally {
+    home.cleanup();
+  }
+});
+
+test('a classifier folder whose graph has two heads fails at load with the candidates and --feature-output', async () => {
+  const t = tempDir();
+  try {
+    const dir = join(t.dir, 'two-heads');
+    mkdirSync(join(dir, 'onnx'), { recursive: true });
+    copyFileSync(join(FIXTURES, 'onnx', 'two-heads.onnx'), join(dir, 'onnx', 'model.onnx'));
+    copyFileSync(join(FIXTURES, cnnRef.families.resnet!.model, 'preprocessor_config.json'), join(dir, 'preprocessor_config.json'));
+    writeFile(join(dir, 'config.json'), JSON.stringify({ architectures: ['DistilledForImageClassification'], model_type: 'distilled' }));
+    try {
+      await Model.load(dir, { threads: 1, cacheDir: join(t.dir, 'home') });
+      assert.unreachable('expected an error');
+    } catch (e) {
+      assert.instance(e, ZsError);
+      assert.is((e as ZsError).code, 'E_FEATURE_OUTPUT');
+      assert.match((e as ZsError).toLine(), /two-heads\/onnx\/model\.onnx: logits comes from 2 linear layers, so there are several candidate feature tensors: .+, .+ \(pass --feature-output NAME/);
+    }
+  } finally {
+    t.cleanup();
+  }
 });
 
 test.run();
