@@ -15,8 +15,10 @@ import { readLinesFile, type Io } from './io.js';
 import { createProgress } from './progress.js';
 import { usageError } from '../errors.js';
 import { asList } from './classify.js';
+import { runShard, runStdin, type WorkerArgs } from './embed-worker.js';
+import { LAYOUTS, DEFAULT_FETCH } from '../embed/worker-config.js';
 
-interface EmbedArgs extends ModelArgs {
+interface EmbedArgs extends ModelArgs, WorkerArgs {
   inputs: string[];
   text?: string | string[];
   'text-file'?: string;
@@ -40,6 +42,11 @@ function plural(n: number, what: string): string {
 }
 
 async function run(a: EmbedArgs, io: Io): Promise<number> {
+  if (a['stdin-jsonl']) return runStdin(a, io);
+  if (a.manifest !== undefined) return runShard(a, io);
+  for (const flag of ['shard-index', 'shard-count'] as const) {
+    if (a[flag] !== undefined) throw usageError('E_USAGE', `--${flag} needs --manifest`, 'pass --manifest FILE with the inputs to shard');
+  }
   const texts = readTexts(asList(a.text), a['text-file']);
   if (a.inputs.length === 0 && texts.length === 0) {
     throw usageError('E_NO_INPUT', 'nothing to embed', 'pass image files or folders, --text T or --text-file F');
@@ -111,8 +118,18 @@ export const embedCommand = defineCommand<EmbedArgs>({
       .option('text-file', { type: 'string', describe: 'file with one text per line' })
       .option('out', { alias: 'o', type: 'string', describe: 'write JSONL here (default: stdout); a name ending in .npy writes a float32 array and a .json index' })
       .option('labels-from-dirs', { type: 'boolean', default: false, describe: 'add a "label": the name of each image\'s parent folder' })
+      .option('manifest', { type: 'string', describe: 'JSONL, CSV or Parquet file of inputs (key, path or url per row): embed one shard of it into --out DIR' })
+      .option('shard-index', { type: 'number', describe: 'which shard (rows r with r mod count = index; default $JOB_COMPLETION_INDEX)' })
+      .option('shard-count', { type: 'number', describe: 'how many shards the manifest is split into (default 1)' })
+      .option('layout', { type: 'string', choices: LAYOUTS, default: 'parquet', describe: 'shard files: part-IIIII.parquet, or clip-retrieval\'s img_emb/img_emb_I.npy + metadata/metadata_I.parquet' })
+      .option('stdin-jsonl', { type: 'boolean', default: false, describe: 'read one JSON input per stdin line, answer one JSON line each on stdout, in order' })
+      .option('fetch-concurrency', { type: 'number', default: 16, describe: 'image URLs fetched at once' })
+      .option('fetch-retries', { type: 'number', default: DEFAULT_FETCH.retries, describe: 'retries of a failed URL fetch (exponential backoff from 0.5 s)' })
+      .option('max-download', { type: 'number', default: DEFAULT_FETCH.maxBytes, describe: 'largest image fetched from a URL, in bytes' })
       .example('$0 embed photos/ --out photos.jsonl', 'every image below photos/, one JSON line each')
       .example('$0 embed data/ --labels-from-dirs --out feats.npy', 'feats.npy [n, d] + feats.json (paths, labels)')
-      .example('$0 embed --text "a photo of a cat"', 'a text embedding') as never,
+      .example('$0 embed --text "a photo of a cat"', 'a text embedding')
+      .example('$0 embed --manifest m.jsonl --shard-index 3 --shard-count 16 --out emb/', 'shard 3 of 16: emb/part-00003.parquet + .done.json')
+      .example('$0 embed --stdin-jsonl < inputs.jsonl', 'one {"key", "ok", "embedding" (base64 float32)} line per input') as never,
   run,
 });
