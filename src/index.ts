@@ -24,6 +24,13 @@ export { DEFAULT_TEMPLATE, fillTemplate, loadTemplateSet, resolveTemplates } fro
 // heads
 export { ZeroShotClassifier, type Prediction, type Classification } from './heads/zeroshot.js';
 export { LinearProbe, type ModelRef, type ProbeFitOptions } from './heads/probe.js';
+export { Probe } from './heads/probe-file.js';
+export { HEAD_NAMES, type HeadName, type HeadParams, type ZeroShotWeights } from './heads/state.js';
+export { HEAD_SPECS, fitSession, type HeadSplit } from './heads/registry.js';
+export { fitProbe, fitAnchored, fitWise, type FittedHead } from './heads/fewshot.js';
+export { fitGda, gdaClosedForm } from './heads/gda.js';
+export { fitTip } from './heads/tip.js';
+export { fitFinetune, type PreProjection } from './heads/finetune.js';
 export { fitLogReg, type FitOptions, type FitResult } from './learn/fit.js';
 export { searchC, searchCOn, type CSearchResult } from './learn/csearch.js';
 

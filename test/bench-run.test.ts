@@ -52,7 +52,9 @@ test('the protocol: k shots and min(k, 4) validation rows per class, k too large
   // 8 shots need 8 + 4 = 12 training images per class; there are 10
   assert.equal(r.skipped.map((s) => s.shots), [8]);
   assert.ok(warnings.some((w) => /skipping 8 shots/.test(w)));
-  assert.equal(r.heads.map((h) => h.name), ['linear probe', 'anchored probe', 'WiSE mix']);
+  assert.equal(r.heads.map((h) => h.name), ['linear probe', 'anchored probe', 'WiSE mix', 'Tip-Adapter', 'GDA']);
+  assert.equal(r.best.map((b) => b.shots), [1, 2, 4, 'all']);
+  for (const b of r.best) assert.ok(Math.abs(b.margin! - (b.top1 - b.baseline!)) < 1e-12 && b.margin! >= 0);
   for (const h of r.heads) {
     assert.equal(h.shots.map((s) => s.shots), [1, 2, 4, 'all']);
     for (const s of h.shots) {
@@ -74,6 +76,22 @@ test('the protocol: k shots and min(k, 4) validation rows per class, k too large
   const again = await runBench(model, opts);
   const numbers = (x: typeof r) => JSON.stringify(x.heads.map((h) => h.shots.map((s) => s.seeds.map((q) => [q.top1, q.C]))));
   assert.is(numbers(again), numbers(r), 'same seeds, same results');
+  // fitted heads are kept: a second run over the same data refits nothing and gives the same numbers
+  const headCache = join(tmp, 'head-cache');
+  const fits: boolean[] = [];
+  const first = await runBench(model, { ...opts, headCache, onFit: (f) => fits.push(f.cached) });
+  assert.ok(fits.length === 40 && fits.every((c) => !c), `first run: ${fits.length} fits`);
+  fits.length = 0;
+  const second = await runBench(model, { ...opts, headCache, onFit: (f) => fits.push(f.cached) });
+  assert.ok(fits.length === 40 && fits.every((c) => c), 'second run: every head from the cache');
+  assert.is(numbers(second), numbers(first));
+  assert.is(numbers(second), numbers(r));
+  fits.length = 0;
+  await runBench(model, { ...opts, seed: 1, seeds: 1, headCache, onFit: (f) => fits.push(f.cached) });
+  assert.ok(fits.every((c) => c), 'seed 1 was fitted in the first run');
+  fits.length = 0;
+  await runBench(model, { ...opts, seed: 2, seeds: 1, headCache, onFit: (f) => fits.push(f.cached) });
+  assert.ok(fits.every((c) => !c), 'seed 2 is new');
   const other = await runBench(model, { ...opts, seed: 5, seeds: 1, shots: [2] });
   assert.equal(other.protocol.seeds, [5]);
   await model.close();
@@ -98,7 +116,7 @@ test('a folder without train/ and test/ is split by --test-split with the seed',
 
 test('bad input: unknown head, bad shots, an image encoder', async () => {
   const model = await Model.load(CLIP_DIR, { threads: 1, cacheDir: join(tmp, 'home') });
-  for (const [o, re] of [[{ heads: ['probe', 'magic'] }, /unknown head "magic"/], [{ shots: [0] }, /shots/], [{ seeds: 0 }, /seeds/]] as const) {
+  for (const [o, re] of [[{ heads: ['linear', 'magic'] }, /unknown head "magic"/], [{ shots: [0] }, /shots/], [{ seeds: 0 }, /seeds/]] as const) {
     try {
       await runBench(model, { data: DATA, templates: ['a {}'], zsVersion: 'test', ...(o as object) });
       assert.unreachable('expected an error');
@@ -119,13 +137,13 @@ test('zs bench writes report.md, results.json and chart.svg, and refuses an exis
   for (const f of ['report.md', 'results.json', 'chart.svg']) assert.ok(existsSync(join(out, f)), f);
   const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { schema: number; heads: unknown[] };
   assert.is(results.schema, 1);
-  assert.is(results.heads.length, 3);
+  assert.is(results.heads.length, 5);
   assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /linear probe/);
   const again = zs(args);
   assert.is(again.code, 2);
   assert.match(again.stderr, /already exists.*--force/);
   assert.is(zs([...args, '--force']).code, 0);
-  const bad = zs(['bench', DATA, '--model', CLIP_DIR, '--heads', 'probe,oracle', '--out', join(tmp, 'r2')]);
+  const bad = zs(['bench', DATA, '--model', CLIP_DIR, '--heads', 'linear,oracle', '--out', join(tmp, 'r2')]);
   assert.is(bad.code, 2);
   assert.match(bad.stderr, /unknown head "oracle"/);
 });

@@ -67,6 +67,13 @@ export function renderMarkdown(r: BenchResults, chartFile: string = REPORT_FILES
   out.push('Mean per-class recall (%):', '');
   out.push(probeTable(r, 'meanPerClassRecall'), '');
 
+  if (r.best.length) {
+    out.push('Best head per shot count (top-1 mean; gain over the plain probe in percentage points):', '');
+    out.push(mdTable(['shots', 'best head', 'top-1 %', 'plain probe %', 'gain'],
+      r.best.map((b) => [shotsLabel(b.shots), mdEscape(b.head), pct(b.top1), b.baseline === null ? '—' : pct(b.baseline),
+        b.margin === null ? '—' : `${b.margin >= 0 ? '+' : ''}${pct(b.margin)}`]), ['r', 'l', 'r', 'r', 'r']), '');
+  }
+
   out.push('## Zero-shot', '');
   out.push(mdTable(['prompts', 'templates', 'top-1 %', 'top-5 %', 'mean per-class recall %'],
     r.zeroShot.map((z) => [mdEscape(z.name), String(z.templates), pct(z.top1), z.top5 === null ? '—' : pct(z.top5), pct(z.meanPerClassRecall)]),

@@ -6,7 +6,8 @@
  * headline, and the fit/predict time totals. report.md and the chart are rendered from this object alone, so
  * every number they show is in results.json.
  *
- * Schema history: 1 — first version. Fractions (not percent) for accuracies, seconds for times.
+ * Schema history: 1 — first version; `best` (the best head per shot count against the plain probe) added later,
+ * additively. Fractions (not percent) for accuracies, seconds for times.
  */
 import { ZsError } from '../errors.js';
 import { meanStd, type MeanStd } from './metrics.js';
@@ -99,10 +100,21 @@ export interface Timings {
   totalS: number;
 }
 
+/** The head with the highest mean top-1 at one shot count, and its margin over the plain probe (the baseline head). */
+export interface BestHead {
+  shots: Shots;
+  head: string;
+  top1: number;
+  /** The baseline head's mean top-1 at these shots, and best minus baseline (fractions); null without a baseline. */
+  baseline: number | null;
+  margin: number | null;
+}
+
 export interface BenchResults extends Omit<BenchInput, 'heads' | 'timings' | 'notes'> {
   schema: typeof RESULTS_SCHEMA;
   kind: typeof RESULTS_KIND;
   heads: HeadResult[];
+  best: BestHead[];
   worth: WorthResult[];
   headline: string;
   timings: Timings;
@@ -117,7 +129,8 @@ export interface BenchInput {
   dataset: DatasetSummary;
   protocol: Protocol;
   zeroShot: ZeroShotResult[];
-  heads: { name: string; shots: { shots: Shots; seeds: SeedResult[] }[] }[];
+  /** `baseline`: the plain probe, the head every other is compared with in `best`. */
+  heads: { name: string; baseline?: boolean; shots: { shots: Shots; seeds: SeedResult[] }[] }[];
   skipped: { shots: Shots; reason: string }[];
   timings: { images: number; embedS: number; totalS: number };
   notes?: string[];
@@ -145,6 +158,18 @@ export function buildResults(input: BenchInput): BenchResults {
       };
     }),
   }));
+  const baseline = input.heads.findIndex((h) => h.baseline);
+  const best: BestHead[] = [];
+  for (const shots of input.protocol.shots) {
+    let top: { head: string; top1: number } | undefined;
+    for (const h of heads) {
+      const cell = h.shots.find((x) => x.shots === shots);
+      if (cell && (!top || cell.top1.mean > top.top1)) top = { head: h.name, top1: cell.top1.mean };
+    }
+    if (!top) continue;
+    const base = baseline >= 0 ? heads[baseline]!.shots.find((x) => x.shots === shots)?.top1.mean ?? null : null;
+    best.push({ shots, ...top, baseline: base, margin: base === null ? null : top.top1 - base });
+  }
   const worth: WorthResult[] = [];
   for (const z of input.zeroShot) {
     for (const h of heads) {
@@ -170,6 +195,7 @@ export function buildResults(input: BenchInput): BenchResults {
     protocol: input.protocol,
     zeroShot: input.zeroShot,
     heads,
+    best,
     skipped: input.skipped,
     worth,
     headline,

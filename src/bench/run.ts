@@ -17,7 +17,10 @@ import { DEFAULT_TEMPLATE } from '../text/index.js';
 import type { Model, EmbedProgress } from '../embed/model.js';
 import { evaluate } from './metrics.js';
 import { buildResults, type BenchResults, type SeedResult, type Shots, type ZeroShotResult, type DatasetSummary } from './results.js';
-import { HEADS, HEAD_TITLES, fitProbe, fitAnchored, fitWise, zeroShotScorer, type HeadName, type ZeroShotWeights, type FittedHead } from './heads.js';
+import { zeroShotScorer, type FittedHead } from '../heads/fewshot.js';
+import { HEAD_SPECS, checkHeadName, checkHeadInputs, fitSession } from '../heads/registry.js';
+import { HEAD_NAMES, type HeadName, type ZeroShotWeights } from '../heads/state.js';
+import { HeadCache, dataKey } from './head-cache.js';
 
 export interface BenchOptions {
   /** Folder per class, with train/ and test/ or split here. */
@@ -35,21 +38,25 @@ export interface BenchOptions {
   testSplit?: number;
   heads?: HeadName[];
   zsVersion: string;
+  /** Folder of fitted heads reused by later runs over the same data (head-cache.ts); none: always refit. */
+  headCache?: string;
   onWarning?: (message: string) => void;
   onEmbedProgress?: (p: EmbedProgress) => void;
   /** Called after each fitted head (for a progress line). */
-  onFit?: (info: { head: HeadName; shots: Shots; seed: number; top1: number }) => void;
+  onFit?: (info: { head: HeadName; shots: Shots; seed: number; top1: number; cached: boolean }) => void;
 }
 
 export const DEFAULT_SHOTS: Shots[] = [1, 2, 4, 8, 16];
 
-function checkHeads(heads: readonly string[]): HeadName[] {
-  for (const h of heads) {
-    if (!(HEADS as readonly string[]).includes(h)) {
-      throw usageError('E_INVALID_ARG', `unknown head ${JSON.stringify(h)}`, `heads are ${HEADS.join(', ')}`);
-    }
+/** The heads to run: the named ones (each must be able to run), or every head this model can run. */
+function pickHeads(names: readonly string[] | undefined, model: Model): HeadName[] {
+  const has = { text: model.hasText, pre: false }; // pre-projection features are not embedded by the bench
+  if (names) {
+    const heads = names.map((h) => checkHeadName(h, 'head'));
+    for (const h of heads) checkHeadInputs(h, model.info.id, has);
+    return heads;
   }
-  return heads as HeadName[];
+  return HEAD_NAMES.filter((h) => (!HEAD_SPECS[h].text || has.text) && (!HEAD_SPECS[h].pre || has.pre));
 }
 
 function subsetRows(x: Float32Array, d: number, rows: readonly number[], labels: Int32Array, K: number): Dataset {
@@ -65,7 +72,7 @@ function since(t: number): number {
 
 export async function runBench(model: Model, opts: BenchOptions): Promise<BenchResults> {
   const started = performance.now();
-  const heads = checkHeads(opts.heads ?? [...HEADS]);
+  const heads = pickHeads(opts.heads, model);
   const seedCount = int('--seeds', opts.seeds ?? 3, 1, 1000);
   const base = int('--seed', opts.seed ?? 0, 0);
   const seeds = Array.from({ length: seedCount }, (_, i) => base + i);
@@ -128,7 +135,7 @@ export async function runBench(model: Model, opts: BenchOptions): Promise<BenchR
     zeroShot.push({ name, templates: templates.length, top1: ev.top1, top5: ev.top5, meanPerClassRecall: ev.meanPerClassRecall, predictS: since(t) });
     ensemble = weights;
   }
-  const zsScore = zeroShotScorer(ensemble!, d, K);
+  const cache = opts.headCache ? new HeadCache(opts.headCache, dataKey(pool, ensemble)) : undefined;
 
   // 4. few-shot heads per k and seed
   const results = new Map<HeadName, { shots: Shots; seeds: SeedResult[] }[]>(heads.map((h) => [h, []]));
@@ -152,14 +159,15 @@ export async function runBench(model: Model, opts: BenchOptions): Promise<BenchR
       const trainSet = subsetRows(pool.x, d, fitRows, pool.labels, K);
       const searchTrain = subsetRows(pool.x, d, fs.train, pool.labels, K);
       const valSet = subsetRows(pool.x, d, fs.val, pool.labels, K);
-      let probe: FittedHead | undefined;
+      const session = fitSession({ train: searchTrain, val: valSet, fitOn: trainSet, zs: ensemble });
       for (const h of heads) {
         const tf = performance.now();
-        let fitted: FittedHead;
-        probe ??= await fitProbe(searchTrain, valSet, trainSet);
-        if (h === 'probe') fitted = probe;
-        else if (h === 'anchored') fitted = await fitAnchored(searchTrain, valSet, ensemble!, trainSet, probe);
-        else fitted = fitWise(zsScore, probe!, valSet);
+        let fitted = await cache?.get(h, s, seed, K, d);
+        const cached = fitted !== undefined;
+        if (!fitted) {
+          fitted = await HEAD_SPECS[h].fit(session);
+          await cache?.put(h, s, seed, fitted, d);
+        }
         const fitS = since(tf);
         const tp = performance.now();
         const scores = fitted.score(testSet.x, testSet.n);
@@ -167,10 +175,10 @@ export async function runBench(model: Model, opts: BenchOptions): Promise<BenchR
         const ev = evaluate(scores, [testSet.n, K], testSet.labels, classes);
         results.get(h)!.at(-1)!.seeds.push({
           seed, top1: ev.top1, meanPerClassRecall: ev.meanPerClassRecall, top5: ev.top5,
-          C: fitted.alpha ?? fitted.C, trainPerClass: fs.trainPerClass, valPerClass: fs.valPerClass,
+          C: fitted.C, trainPerClass: fs.trainPerClass, valPerClass: fs.valPerClass,
           nTrain: fitRows.length, nVal: fs.val.length, fitS, predictS,
         });
-        opts.onFit?.({ head: h, shots: s, seed, top1: ev.top1 });
+        opts.onFit?.({ head: h, shots: s, seed, top1: ev.top1, cached });
       }
     }
   }
@@ -192,10 +200,10 @@ export async function runBench(model: Model, opts: BenchOptions): Promise<BenchR
       shots,
       seeds,
       validation: 'k-shot: min(k, 4) per class from the training pool, disjoint from the k shots; all: 20% of each class, refit on train + validation',
-      selection: 'C by the CLIP sweep (1e-6 to 1e6, bisected to 1/8 decade) on validation accuracy; the anchored probe keeps the plain probe where that scores better on validation; WiSE mixing weight from {0, 0.1, ..., 1} by validation accuracy (its C column holds the weight); ties by validation log-loss',
+      selection: 'all on the validation rows, by accuracy, ties by log-loss: C by the CLIP sweep (1e-6 to 1e6, bisected to 1/8 decade); the anchored probe keeps the plain probe where that scores better; WiSE mixing weight from {0, 0.1, ..., 1}; Tip-Adapter beta in 1..10 and alpha on a log grid; GDA (Ledoit-Wolf shrinkage, closed form) mixing weight on a log grid (the C column holds each head\'s C or mixing weight)',
     },
     zeroShot,
-    heads: heads.map((h) => ({ name: HEAD_TITLES[h], shots: results.get(h)! })),
+    heads: heads.map((h) => ({ name: HEAD_SPECS[h].title, ...(HEAD_SPECS[h].baseline ? { baseline: true } : {}), shots: results.get(h)! })),
     skipped,
     timings: { images: all.length, embedS, totalS: since(started) },
     notes,

@@ -6,6 +6,8 @@ import { createProgress } from './progress.js';
 import { asList } from './classify.js';
 import { usageError } from '../errors.js';
 import { number } from '../validate.js';
+import { join } from 'node:path';
+import { zsHome } from '../util/home.js';
 import type { Shots } from '../bench/results.js';
 
 interface BenchArgs extends ModelArgs {
@@ -17,7 +19,7 @@ interface BenchArgs extends ModelArgs {
   templates: string;
   'label-map'?: string;
   'test-split': number;
-  heads: string;
+  heads?: string;
   out: string;
   force: boolean;
   json: boolean;
@@ -35,7 +37,7 @@ export function parseShots(text: string): Shots[] {
 async function run(a: BenchArgs, io: Io): Promise<number> {
   const shots = parseShots(a.shots);
   const testSplit = number('--test-split', a['test-split'], 0, 1, true);
-  const heads = a.heads.split(',').map((h) => h.trim());
+  const heads = a.heads?.split(',').map((h) => h.trim());
   const { checkOutDir, writeBenchReport } = await import('../bench/report.js');
   await checkOutDir(a.out, a.force); // before the long run: a taken --out costs nothing
   const { resolveTemplates } = await import('../text/index.js');
@@ -51,9 +53,10 @@ async function run(a: BenchArgs, io: Io): Promise<number> {
     const results = await runBench(model, {
       data: a.data, shots, seeds: a.seeds, seed: a.seed, templates, labelMap, labelMapSource: a['label-map'],
       testSplit, heads: heads as never, zsVersion: await zsVersion(),
+      headCache: a.cache ? join(zsHome(a['cache-dir']), 'heads') : undefined,
       onWarning: (m) => io.note(m, true),
       onEmbedProgress: (p) => { bar.update(p.done, p.total); if (p.done === p.total) bar.stop(); },
-      onFit: (f) => io.note(`${f.head} ${f.shots} shots seed ${f.seed}: top-1 ${(100 * f.top1).toFixed(1)}%`),
+      onFit: (f) => io.note(`${f.head} ${f.shots} shots seed ${f.seed}: top-1 ${(100 * f.top1).toFixed(1)}%${f.cached ? ' (cached)' : ''}`),
     });
     bar.stop();
     const files = await writeBenchReport(a.out, results, { force: a.force });
@@ -81,7 +84,7 @@ export const benchCommand = defineCommand<BenchArgs>({
       .option('templates', { type: 'string', default: 'imagenet', describe: 'ensemble template set or file (default: CLIP\'s 80 ImageNet templates)' })
       .option('label-map', { type: 'string', describe: 'JSON file mapping folder names to prompt words, e.g. {"t_shirt": "t-shirt"}' })
       .option('test-split', { type: 'number', default: 0.2, describe: 'test fraction when the folder has no train/ and test/' })
-      .option('heads', { type: 'string', default: 'probe,anchored,wise', describe: 'few-shot heads: probe, anchored (probe pulled toward zero-shot), wise (zero-shot/probe mix)' })
+      .option('heads', { type: 'string', describe: 'few-shot heads, comma-separated (default: every head the model can run): linear, anchored (probe pulled toward zero-shot), wise (zero-shot/probe mix), tip (Tip-Adapter), gda (Gaussian discriminant + zero-shot)' })
       .option('out', { alias: 'o', type: 'string', default: 'zs-bench', describe: 'report folder (report.md, results.json, chart.svg)' })
       .option('force', { type: 'boolean', default: false, describe: 'replace the report files in an existing --out' })
       .option('json', { type: 'boolean', default: false, describe: 'print results.json to stdout' }) as never,

@@ -17,6 +17,7 @@ interface ClassifyArgs extends ModelArgs {
   template?: string | string[];
   templates?: string;
   'top-k'?: number;
+  probe?: string;
   json: boolean;
   imagenet: boolean;
 }
@@ -63,7 +64,15 @@ async function runOwnLabels(a: ClassifyArgs, io: Io): Promise<number> {
 }
 
 async function run(a: ClassifyArgs, io: Io): Promise<number> {
+  if (a.imagenet && a.probe !== undefined) throw usageError('E_INVALID_ARG', '--imagenet and --probe each bring their own labels', 'use one of them');
   if (a.imagenet) return runOwnLabels(a, io);
+  if (a.probe !== undefined) {
+    if (a.labels !== undefined || a['labels-file'] !== undefined || a.template !== undefined || a.templates !== undefined) {
+      throw usageError('E_INVALID_ARG', '--probe brings its own labels and head: --labels, --labels-file and templates do not apply', 'drop them, or drop --probe for zero-shot');
+    }
+    const { predictWithProbe } = await import('./probe.js');
+    return predictWithProbe(a.probe, a.inputs, a, io);
+  }
   const labels = collectLabels(asList(a.labels), a['labels-file']);
   const { distinctStrings } = await import('../validate.js');
   distinctStrings('--labels', labels);
@@ -99,12 +108,14 @@ export const classifyCommand = defineCommand<ClassifyArgs>({
   describe: 'zero-shot: the best labels for each image',
   builder: (y) =>
     withModelOptions(y)
+      .option('model', { default: undefined, describe: `catalog name, hub id (org/name[@rev]) or model folder (default ${DEFAULT_MODEL}; with --probe, the probe's model)` })
       .positional('inputs', { type: 'string', array: true, describe: 'image files, folders or globs' })
       .option('labels', { alias: 'l', type: 'string', describe: 'comma-separated labels (repeatable)' })
       .option('labels-file', { type: 'string', describe: 'file with one label per line' })
       .option('template', { alias: 't', type: 'string', describe: 'prompt template with {} for the label (repeatable; default "a photo of a {}.")' })
       .option('templates', { type: 'string', describe: 'a template set: imagenet (CLIP\'s 80), a dataset name from CLIP\'s prompts, or a file' })
       .option('top-k', { alias: 'k', type: 'number', describe: 'show the best k labels (default: all)' })
+      .option('probe', { type: 'string', describe: 'classify with a probe file from zs probe fit (any head) instead of zero-shot; its model unless --model' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON array' })
       .option('imagenet', {
         type: 'boolean', default: false,

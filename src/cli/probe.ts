@@ -14,9 +14,15 @@ import type { Model } from '../embed/model.js';
 import type { LabeledSource } from '../data/labeled.js';
 import type { LabeledFeatures } from '../embed/labeled.js';
 import type { ModelRef } from '../heads/probe.js';
+import type { Probe } from '../heads/probe-file.js';
+import type { HeadName } from '../heads/state.js';
+import { asList } from './classify.js';
 
 interface FitArgs extends ModelArgs {
   data: string;
+  head: string;
+  template?: string | string[];
+  templates?: string;
   C: string;
   'val-split': number;
   'max-iter': number;
@@ -71,6 +77,43 @@ async function features(src: LabeledSource, model: Model | undefined, io: Io, la
   }
 }
 
+/**
+ * A head other than the plain probe: hyperparameters on a stratified validation split of the data (--val-split,
+ * --seed), the final head fitted on all of it; the zero-shot weights from the model's text tower where it has one.
+ */
+async function fitOtherHead(head: HeadName, x: Float32Array, y: Int32Array, classes: string[], model: Model | undefined, ref: ModelRef,
+  a: FitArgs, valSplit: number): Promise<Probe> {
+  const started = performance.now();
+  const { HEAD_SPECS, checkHeadInputs, fitSession } = await import('../heads/registry.js');
+  let zs;
+  if (model?.hasText) { // GDA uses the zero-shot logits where there are any; tip, anchored and wise need them
+    const { ZeroShotClassifier } = await import('../heads/zeroshot.js');
+    const { resolveTemplates } = await import('../text/index.js');
+    const templates = await resolveTemplates({ template: asList(a.template), templates: a.templates });
+    const c = await ZeroShotClassifier.create(model, classes, { templates });
+    zs = { T: c.classEmbeddings.data, scale: c.scale, bias: c.bias };
+  }
+  checkHeadInputs(head, ref.id, { text: zs !== undefined, pre: false });
+  const { stratifiedSplit, subset } = await import('../learn/csearch.js');
+  const K = classes.length, n = y.length, d = x.length / n;
+  const data = { x, labels: y, n, d, K };
+  const split = stratifiedSplit(y, K, valSplit, a.seed);
+  if (split.val.length === 0 || split.train.length === 0) {
+    throw usageError('E_TOO_FEW', `head ${head} needs at least 2 examples of some class to hold out for validation (got ${n} examples)`, 'add examples');
+  }
+  const train = subset(data, split.train), val = subset(data, split.val);
+  const counts = new Array<number>(K).fill(0);
+  for (const v of train.labels) counts[v]!++;
+  const missing = counts.findIndex((c) => c === 0);
+  if (missing >= 0) throw usageError('E_TOO_FEW', `class ${JSON.stringify(classes[missing])} has no training example left after the validation split`, 'add examples of it or lower --val-split');
+  const fitted = await HEAD_SPECS[head].fit(fitSession({ train, val, fitOn: data, zs }));
+  const { Probe } = await import('../heads/probe-file.js');
+  return new Probe(ref, classes, d, fitted.params, fitted.settings, {
+    n, nVal: val.n, valFraction: valSplit, seed: a.seed, valAccuracy: fitted.val?.accuracy ?? null, valLoss: fitted.val?.loss ?? null,
+    seconds: (performance.now() - started) / 1000,
+  });
+}
+
 async function fit(a: FitArgs, io: Io): Promise<number> {
   const C = a.C === 'auto' ? 'auto' : number('--C', a.C, 0, Infinity, true);
   const valSplit = number('--val-split', a['val-split'], 0, 1, true);
@@ -91,27 +134,46 @@ async function fit(a: FitArgs, io: Io): Promise<number> {
     const classes = src.classes;
     const index = new Map(classes.map((c, i) => [c, i]));
     const y = Int32Array.from(f.labels, (l) => index.get(l)!);
-    const { LinearProbe } = await import('../heads/probe.js');
-    const probe = await LinearProbe.fit(f.x, y, {
-      classes, model: ref, C, valFraction: valSplit, maxIter, standardize: a.standardize, seed: a.seed,
-    });
-    await probe.save(a.out);
-    const t = probe.training;
-    if (t.warning) io.note(`warning: ${t.warning}`, true);
-    if (a.json) {
-      io.out(JSON.stringify({ out: a.out, model: ref, labels: classes, C: probe.C, training: t }));
-    } else {
-      const rows = [
-        ['probe', a.out],
-        ['model', ref.id],
-        ['classes', String(classes.length)],
-        ['examples', `${t.n} (dim ${probe.dim})`],
-        ['C', t.cSearch ? `${probe.C.toPrecision(3)} (auto: ${t.cSearch.fits} fits, validation accuracy ${percent(t.cSearch.valAccuracy)})` : probe.C.toPrecision(3)],
+    const { checkHeadName } = await import('../heads/registry.js');
+    const head = checkHeadName(a.head);
+    const { Probe } = await import('../heads/probe-file.js');
+    let probe: Probe;
+    let summary: string[][];
+    if (head === 'linear') {
+      const { LinearProbe } = await import('../heads/probe.js');
+      const lp = await LinearProbe.fit(f.x, y, {
+        classes, model: ref, C, valFraction: valSplit, maxIter, standardize: a.standardize, seed: a.seed,
+      });
+      probe = Probe.fromLinear(lp);
+      const t = lp.training;
+      if (t.warning) io.note(`warning: ${t.warning}`, true);
+      summary = [
+        ['C', t.cSearch ? `${lp.C.toPrecision(3)} (auto: ${t.cSearch.fits} fits, validation accuracy ${percent(t.cSearch.valAccuracy)})` : lp.C.toPrecision(3)],
         ['iterations', `${t.iterations}${t.converged ? ' (converged)' : ' (not converged)'}`],
         ['train accuracy', percent(t.trainAccuracy)],
         ['fit time', `${t.seconds.toFixed(2)} s`],
       ];
-      io.out(table(rows));
+    } else {
+      probe = await fitOtherHead(head, f.x, y, classes, model, ref, a, valSplit);
+      const val = probe.training.valAccuracy as number;
+      summary = [
+        ['settings', Object.entries(probe.settings).map(([k, v]) => `${k} ${typeof v === 'number' ? v.toPrecision(3) : String(v)}`).join(', ')],
+        ['validation accuracy', `${percent(val)} (${probe.training.nVal} held-out rows, val-split ${valSplit})`],
+        ['fit time', `${(probe.training.seconds as number).toFixed(2)} s`],
+      ];
+    }
+    await probe.save(a.out);
+    if (a.json) {
+      io.out(JSON.stringify({ out: a.out, head, model: ref, labels: classes, settings: probe.settings, training: probe.training }));
+    } else {
+      io.out(table([
+        ['probe', a.out],
+        ['head', head],
+        ['model', ref.id],
+        ['classes', String(classes.length)],
+        ['examples', `${f.labels.length} (dim ${f.d})`],
+        ...summary,
+      ]));
     }
     return f.failures.length ? 1 : 0;
   } finally {
@@ -120,8 +182,8 @@ async function fit(a: FitArgs, io: Io): Promise<number> {
 }
 
 async function loadProbeFor(file: string, a: ModelArgs, io: Io, needModel: boolean) {
-  const { LinearProbe } = await import('../heads/probe.js');
-  const unchecked = await LinearProbe.load(file);
+  const { Probe } = await import('../heads/probe-file.js');
+  const unchecked = await Probe.load(file);
   if (!needModel) return { probe: unchecked, model: undefined };
   if (unchecked.model.fingerprint === 'features' && a.model === undefined) {
     throw usageError('E_PROBE_MODEL', `${file} was fitted on precomputed features without --model, so zs cannot embed images for it`,
@@ -129,7 +191,7 @@ async function loadProbeFor(file: string, a: ModelArgs, io: Io, needModel: boole
   }
   const model = await openModel(modelSpec(a, unchecked.model.id), a, io);
   try {
-    const probe = await LinearProbe.load(file, await modelRef(model));
+    const probe = await Probe.load(file, await modelRef(model));
     return { probe, model };
   } catch (e) {
     await model.close();
@@ -137,11 +199,13 @@ async function loadProbeFor(file: string, a: ModelArgs, io: Io, needModel: boole
   }
 }
 
-async function predict(a: PredictArgs, io: Io): Promise<number> {
+/** Labels for images from a probe file: `zs probe predict` and `zs classify --probe`. */
+export async function predictWithProbe(file: string, inputs: string[], a: ModelArgs & { 'top-k'?: number; json: boolean }, io: Io): Promise<number> {
   const { findImages } = await import('../data/images.js');
-  const paths = await findImages(a.inputs);
-  const { probe, model } = await loadProbeFor(a.probe, a, io, true);
+  const paths = await findImages(inputs);
+  const { probe, model } = await loadProbeFor(file, a, io, true);
   try {
+    requireEmbeddingInput(probe, file);
     const topK = a['top-k'] === undefined ? probe.labels.length : Math.min(probe.labels.length, int('--top-k', a['top-k'], 1));
     const bar = await createProgress(io, { label: 'predict', total: paths.length, unit: 'images' });
     const r = await model!.embedImages(paths, { onProgress: (p) => bar.update(p.done) });
@@ -158,6 +222,18 @@ async function predict(a: PredictArgs, io: Io): Promise<number> {
   }
 }
 
+/** Heads on pre-projection features need them from the image tower; this zs embeds images only. */
+function requireEmbeddingInput(probe: Probe, file: string): void {
+  if (probe.input !== 'embedding') {
+    throw usageError('E_PROBE_INPUT', `${file} holds a ${probe.head} head, which takes the image tower's ${probe.input} features`,
+      'predict with it from the library (Probe.predictProba on those features), or fit another head');
+  }
+}
+
+async function predict(a: PredictArgs, io: Io): Promise<number> {
+  return predictWithProbe(a.probe, a.inputs, a, io);
+}
+
 async function evaluateProbe(a: EvalArgs, io: Io): Promise<number> {
   const { readLabeled } = await import('../data/labeled.js');
   const src = await readLabeled(a.data, 'test', (m) => io.note(m));
@@ -165,6 +241,7 @@ async function evaluateProbe(a: EvalArgs, io: Io): Promise<number> {
   const { probe, model } = await loadProbeFor(a.probe, a, io, src.kind === 'images');
   try {
     requireKnownLabels(src.classes, probe.labels, 'the probe', a.data);
+    if (src.kind === 'images') requireEmbeddingInput(probe, a.probe);
     const f = await features(src, model, io, 'embed');
     if (f.d !== probe.dim) throw usageError('E_FEATURES', `${a.data} has ${f.d}-value embeddings but the probe takes ${probe.dim}`, 'evaluate with features from the probe\'s model');
     const index = new Map(probe.labels.map((c, i) => [c, i]));
@@ -205,8 +282,11 @@ const fitCommand = defineCommand<FitArgs>({
   builder: (y) =>
     probeModelOptions(y)
       .positional('data', { type: 'string', demandOption: true, describe: 'folder per class (uses train/ if present), CSV manifest or JSONL features' })
+      .option('head', { type: 'string', default: 'linear', describe: 'linear (probe), anchored (probe pulled toward zero-shot), wise (zero-shot/probe mix), tip (Tip-Adapter), gda (Gaussian discriminant + zero-shot)' })
+      .option('template', { alias: 't', type: 'string', describe: 'prompt template for the zero-shot part of anchored, wise, tip, gda (repeatable; default "a photo of a {}.")' })
+      .option('templates', { type: 'string', describe: 'a template set for the zero-shot part: imagenet, a dataset name from CLIP\'s prompts, or a file' })
       .option('C', { type: 'string', default: 'auto', describe: 'inverse L2 strength as in scikit-learn, or auto (CLIP sweep on a validation split)' })
-      .option('val-split', { type: 'number', default: 0.2, describe: 'validation fraction for --C auto' })
+      .option('val-split', { type: 'number', default: 0.2, describe: 'validation fraction for --C auto and every other head\'s settings' })
       .option('max-iter', { type: 'number', default: 1000, describe: 'L-BFGS iteration cap' })
       .option('standardize', { type: 'boolean', default: false, describe: 'standardize features (stored in the probe)' })
       .option('seed', { type: 'number', default: 0, describe: 'seed of the validation split' })

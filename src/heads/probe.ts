@@ -141,6 +141,11 @@ export class LinearProbe {
     return new LinearProbe(options.model, classes, d, r.W, r.b, r.standardization, r.C, training, raw);
   }
 
+  /** The weights folded onto raw features (what predicts): W [K, dim], b [K]. */
+  rawWeights(): { W: Float64Array; b: Float64Array } {
+    return { W: this.raw.W, b: this.raw.b };
+  }
+
   private rows(features: Float32Array): number {
     if (features.length === 0) return 0;
     return checkFeatures('features', features, this.dim);

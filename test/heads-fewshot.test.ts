@@ -1,7 +1,7 @@
 /** The few-shot heads on synthetic features where the truth is known: zero-shot strong, shots few. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { fitProbe, fitAnchored, fitWise, zeroShotScorer, withTextSamples, logSoftmaxRows, type ZeroShotWeights } from '../src/bench/heads.js';
+import { fitProbe, fitAnchored, fitWise, zeroShotScorer, withTextSamples, logSoftmaxRows, type ZeroShotWeights } from '../src/heads/fewshot.js';
 import type { Dataset } from '../src/learn/logreg.js';
 import { Rng } from '../src/data/rng.js';
 
@@ -79,7 +79,7 @@ test('WiSE stays near the better of zero-shot and the plain probe at 1 and 16 sh
       const val = sample(Math.min(k, 4), 0.45, seed + 1000);
       const probe = await fitProbe(train, val);
       const anchored = await fitAnchored(train, val, zsW);
-      const wise = fitWise(zs, probe, val);
+      const wise = fitWise(zsW, probe, val);
       acc.probe += accuracy(probe.score(testSet.x, testSet.n), testSet) / seeds.length;
       acc.anchored += accuracy(anchored.score(testSet.x, testSet.n), testSet) / seeds.length;
       acc.wise += accuracy(wise.score(testSet.x, testSet.n), testSet) / seeds.length;

@@ -1,0 +1,58 @@
+/**
+ * Tip-Adapter (Zhang et al., ECCV 2022), training-free: the k-shot embeddings are a key-value cache, and
+ *
+ *   logits(x) = scale x T' + bias + alpha * exp(-beta (1 - x F')) L       F [N, d] keys (rows L2-normalized),
+ *                                                                         L [N, K] one-hot labels of the keys
+ *
+ * beta (sharpness) and alpha (the cache's weight) are chosen on the validation rows with the cache of the training
+ * rows (`beats`, simplest first: alpha = 0 is zero-shot); the final cache holds `fitOn` (default train). Grids:
+ * beta in 1..10 (integers, so every beta comes from one exp per affinity by repeated multiplication), alpha =
+ * scale * {0, 10^(e/4), e = -12..4}. Needs the text tower's class embeddings.
+ */
+import type { Dataset } from '../learn/logreg.js';
+import { productWith } from '../learn/matmul.js';
+import { beats, type ValScore } from '../learn/select.js';
+import { valScore } from './logits.js';
+import { scorerOf, zeroShotLogits, type HeadParams, type ZeroShotWeights } from './state.js';
+import type { FittedHead } from './fewshot.js';
+
+export const TIP_BETAS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+export const TIP_ALPHA_EXPONENTS = Array.from({ length: 17 }, (_, i) => (i - 12) / 4);
+
+/** Cache logits for every beta of TIP_BETAS at once: [betas][n, K]. */
+function cacheLogitsAllBetas(aff: Float64Array, n: number, keyLabels: Int32Array, K: number): Float64Array[] {
+  const N = keyLabels.length, B = TIP_BETAS.length;
+  const out = TIP_BETAS.map(() => new Float64Array(n * K));
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < N; j++) {
+      const e = Math.exp(-(1 - aff[i * N + j]!)); // beta = 1
+      const at = i * K + keyLabels[j]!;
+      let p = e;
+      for (let b = 0; b < B; b++) { out[b]![at]! += p; p *= e; }
+    }
+  }
+  return out;
+}
+
+export function fitTip(train: Dataset, val: Dataset, zs: ZeroShotWeights, fitOn: Dataset = train): FittedHead {
+  const { K, d } = train;
+  const zv = zeroShotLogits(zs, K, d)(val.x, val.n);
+  const aff = productWith(train.x.subarray(0, train.n * d), train.n, d).apply(val.x, val.n); // [nv, N]
+  const caches = cacheLogitsAllBetas(aff, val.n, train.labels, K);
+  let best: ValScore = { accuracy: -1, loss: Infinity };
+  let alpha = 0, beta = TIP_BETAS[0]!;
+  const mix = new Float64Array(zv.length);
+  const alphas = [0, ...TIP_ALPHA_EXPONENTS.map((e) => zs.scale * 10 ** e)];
+  for (const [bi, c] of caches.entries()) {
+    for (const a of alphas) {
+      if (a === 0 && bi > 0) continue; // zero-shot does not depend on beta
+      for (let i = 0; i < mix.length; i++) mix[i] = zv[i]! + a * c[i]!;
+      const s = valScore(mix, val.labels, K);
+      if (beats(s, best)) { best = s; alpha = a; beta = TIP_BETAS[bi]!; }
+    }
+  }
+  const params: HeadParams = {
+    head: 'tip', zeroShot: zs, keys: fitOn.x.slice(0, fitOn.n * d), keyLabels: fitOn.labels.slice(0, fitOn.n), alpha, beta,
+  };
+  return { params, score: scorerOf(params, K, d), C: alpha, val: best, settings: { alpha, beta } };
+}
