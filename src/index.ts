@@ -31,6 +31,7 @@ export { fitProbe, fitAnchored, fitWise, type FittedHead } from './heads/fewshot
 export { fitGda, gdaClosedForm } from './heads/gda.js';
 export { fitTip } from './heads/tip.js';
 export { fitFinetune, type PreProjection } from './heads/finetune.js';
+export { readProjection, type Projection } from './heads/projection.js';
 export { fitLogReg, type FitOptions, type FitResult } from './learn/fit.js';
 export { searchC, searchCOn, type CSearchResult } from './learn/csearch.js';
 

@@ -33,8 +33,8 @@ test.before(async () => {
   }
 });
 
-test('probe fit --head for every embedding head, then predict, eval and classify --probe use the file', () => {
-  for (const head of ['linear', 'anchored', 'wise', 'tip', 'gda']) {
+test('probe fit --head for every head, then predict, eval and classify --probe use the file', () => {
+  for (const head of ['linear', 'anchored', 'wise', 'tip', 'gda', 'finetune']) {
     const out = join(tmp, `${head}.json`);
     const fit = zs(['probe', 'fit', DATA, ...common, '--head', head, '--out', out, '--json']);
     assert.is(fit.code, 0, `${head}: ${fit.stderr}`);
@@ -83,6 +83,21 @@ test('refusals, one line each: hand-edited file, another model, a head needing t
   const r5 = zs(['classify', '--probe', out, '--labels', 'a,b', join(DATA, 'test')]);
   assert.is(r5.code, 2);
   assert.match(r5.stderr, /--probe brings its own labels/);
+});
+
+test('finetune: the fine-tuned projection is saved with the head and differs from the graph\'s', async () => {
+  const file = JSON.parse(readFileSync(join(tmp, 'finetune.json'), 'utf8')) as { input: string; dim: number; params: { feature: string; projection: number[][]; embedDim: number } };
+  assert.is(file.input, 'pre-projection');
+  assert.match(file.params.feature, /post_layernorm/);
+  const { readProjection } = await import('../src/heads/projection.js');
+  const proj = await readProjection(join(CLIP_DIR, 'onnx', 'vision_model.onnx'));
+  assert.equal([file.dim, file.params.embedDim], [proj.p, proj.d]);
+  let diff = 0;
+  file.params.projection.forEach((row, k) => row.forEach((v, j) => { diff = Math.max(diff, Math.abs(v - proj.W0[k * proj.p + j]!)); }));
+  assert.ok(diff > 1e-4, `moved by ${diff}`);
+  const r = zs(['probe', 'fit', DATA, '--model', VIT_DIR, '--threads', '1', '--head', 'finetune', '--out', join(tmp, 'z.json')]);
+  assert.is(r.code, 2);
+  assert.match(r.stderr, /zs: .*(no image_embeds output|no text tower)/);
 });
 
 test('gda on an image-only model: the discriminant alone', () => {

@@ -58,7 +58,7 @@ test('fine-tuning lowers the training loss, and a larger lambda keeps W closer t
   const dist: number[] = [];
   const losses: number[] = [];
   for (const lambda of [0.001, 0.01, 0.1, 1]) {
-    const h = fitFinetune({ fitOn: data, W0, d }, zs, { lambda, maxIter: 300 });
+    const h = fitFinetune({ fitOn: data, W0, d, feature: 'h' }, zs, { lambda, maxIter: 300 });
     assert.is(h.params.head, 'finetune');
     if (h.params.head !== 'finetune') return;
     let s = 0;
@@ -78,7 +78,7 @@ test('fine-tuning lowers the training loss, and a larger lambda keeps W closer t
 test('lambda defaults to 1/k', () => {
   const { data, W0, T, d } = problem(3, 12);
   assert.is(minClassCount(data), 4);
-  const h = fitFinetune({ fitOn: data, W0, d }, { T, scale: 5, bias: 0 }, { maxIter: 5 });
+  const h = fitFinetune({ fitOn: data, W0, d, feature: 'h' }, { T, scale: 5, bias: 0 }, { maxIter: 5 });
   assert.is(h.settings.lambda, 0.25);
 });
 

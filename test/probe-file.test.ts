@@ -40,7 +40,7 @@ async function fitted(head: (typeof HEAD_NAMES)[number]): Promise<Probe> {
     const r = new Rng(4);
     const W0 = Float32Array.from({ length: d * p }, () => r.float() - 0.5);
     const h = Float32Array.from({ length: train.n * p }, () => r.float() - 0.5);
-    const f = fitFinetune({ fitOn: { ...train, x: h, d: p }, W0, d }, zs, { maxIter: 20 });
+    const f = fitFinetune({ fitOn: { ...train, x: h, d: p }, W0, d, feature: 'h' }, zs, { maxIter: 20 });
     return new Probe(model, labels, p, f.params, f.settings, { n: train.n });
   }
   const f = await HEAD_SPECS[head].fit(fitSession({ train, val, fitOn: train, zs }));

@@ -16,6 +16,7 @@ import type { LabeledFeatures } from '../embed/labeled.js';
 import type { ModelRef } from '../heads/probe.js';
 import type { Probe } from '../heads/probe-file.js';
 import type { HeadName } from '../heads/state.js';
+import type { Projection } from '../heads/projection.js';
 import { asList } from './classify.js';
 
 interface FitArgs extends ModelArgs {
@@ -50,9 +51,13 @@ function modelSpec(a: ModelArgs, fallback: string): string {
   return a.model ?? fallback;
 }
 
-async function openModel(spec: string, a: ModelArgs, io: Io): Promise<Model> {
+/** Opens the model; `featureOutput` (finetune heads) embeds that vision-graph tensor instead of the embedding. */
+async function openModel(spec: string, a: ModelArgs, io: Io, featureOutput?: string): Promise<Model> {
+  if (featureOutput !== undefined && a['feature-output'] !== undefined) {
+    throw usageError('E_INVALID_ARG', `--feature-output does not apply here: this head takes the graph tensor ${JSON.stringify(featureOutput)}`, 'drop --feature-output');
+  }
   const { Model } = await import('../embed/model.js');
-  const model = await Model.load(spec, loadOptions(a));
+  const model = await Model.load(spec, { ...loadOptions(a), ...(featureOutput !== undefined ? { featureOutput } : {}) });
   for (const s of model.info.skipped) io.note(`--device auto: skipped ${s.device} (${s.reason})`);
   return model;
 }
@@ -82,7 +87,7 @@ async function features(src: LabeledSource, model: Model | undefined, io: Io, la
  * --seed), the final head fitted on all of it; the zero-shot weights from the model's text tower where it has one.
  */
 async function fitOtherHead(head: HeadName, x: Float32Array, y: Int32Array, classes: string[], model: Model | undefined, ref: ModelRef,
-  a: FitArgs, valSplit: number): Promise<Probe> {
+  a: FitArgs, valSplit: number, projection?: Projection): Promise<Probe> {
   const started = performance.now();
   const { HEAD_SPECS, checkHeadInputs, fitSession } = await import('../heads/registry.js');
   let zs;
@@ -93,7 +98,7 @@ async function fitOtherHead(head: HeadName, x: Float32Array, y: Int32Array, clas
     const c = await ZeroShotClassifier.create(model, classes, { templates });
     zs = { T: c.classEmbeddings.data, scale: c.scale, bias: c.bias };
   }
-  checkHeadInputs(head, ref.id, { text: zs !== undefined, pre: false });
+  checkHeadInputs(head, ref.id, { text: zs !== undefined, pre: projection !== undefined });
   const { stratifiedSplit, subset } = await import('../learn/csearch.js');
   const K = classes.length, n = y.length, d = x.length / n;
   const data = { x, labels: y, n, d, K };
@@ -106,7 +111,8 @@ async function fitOtherHead(head: HeadName, x: Float32Array, y: Int32Array, clas
   for (const v of train.labels) counts[v]!++;
   const missing = counts.findIndex((c) => c === 0);
   if (missing >= 0) throw usageError('E_TOO_FEW', `class ${JSON.stringify(classes[missing])} has no training example left after the validation split`, 'add examples of it or lower --val-split');
-  const fitted = await HEAD_SPECS[head].fit(fitSession({ train, val, fitOn: data, zs }));
+  const pre = projection ? { fitOn: data, W0: projection.W0, d: projection.d, feature: projection.feature } : undefined;
+  const fitted = await HEAD_SPECS[head].fit(fitSession({ train, val, fitOn: data, zs, ...(pre ? { pre } : {}) }));
   const { Probe } = await import('../heads/probe-file.js');
   return new Probe(ref, classes, d, fitted.params, fitted.settings, {
     n, nVal: val.n, valFraction: valSplit, seed: a.seed, valAccuracy: fitted.val?.accuracy ?? null, valLoss: fitted.val?.loss ?? null,
@@ -124,7 +130,22 @@ async function fit(a: FitArgs, io: Io): Promise<number> {
   let model: Model | undefined;
   let ref: ModelRef;
   try {
+    const { checkHeadName } = await import('../heads/registry.js');
+    const head = checkHeadName(a.head);
+    const { inputOf } = await import('../heads/state.js');
+    const onPre = inputOf(head) === 'pre-projection';
+    if (onPre && src.kind !== 'images') {
+      throw usageError('E_FEATURES', `head ${head} fits on images (it embeds their pre-projection features), not on the features in ${a.data}`, 'give a folder of images or a CSV manifest');
+    }
     if (src.kind === 'images' || a.model !== undefined) model = await openModel(modelSpec(a, DEFAULT_MODEL), a, io);
+    let projection: Projection | undefined;
+    if (onPre) { // the same model again, embedding the tensor entering the visual projection
+      const { readProjection } = await import('../heads/projection.js');
+      projection = await readProjection(model!.folder.graphs.vision);
+      await model!.close();
+      model = undefined;
+      model = await openModel(modelSpec(a, DEFAULT_MODEL), a, io, projection.feature);
+    }
     const f = await features(src, src.kind === 'images' ? model : undefined, io, 'embed');
     if (model && src.kind === 'features') {
       const dim = await model.embeddingDim();
@@ -134,8 +155,6 @@ async function fit(a: FitArgs, io: Io): Promise<number> {
     const classes = src.classes;
     const index = new Map(classes.map((c, i) => [c, i]));
     const y = Int32Array.from(f.labels, (l) => index.get(l)!);
-    const { checkHeadName } = await import('../heads/registry.js');
-    const head = checkHeadName(a.head);
     const { Probe } = await import('../heads/probe-file.js');
     let probe: Probe;
     let summary: string[][];
@@ -154,11 +173,11 @@ async function fit(a: FitArgs, io: Io): Promise<number> {
         ['fit time', `${t.seconds.toFixed(2)} s`],
       ];
     } else {
-      probe = await fitOtherHead(head, f.x, y, classes, model, ref, a, valSplit);
-      const val = probe.training.valAccuracy as number;
+      probe = await fitOtherHead(head, f.x, y, classes, model, ref, a, valSplit, projection);
+      const val = probe.training.valAccuracy as number | null;
       summary = [
         ['settings', Object.entries(probe.settings).map(([k, v]) => `${k} ${typeof v === 'number' ? v.toPrecision(3) : String(v)}`).join(', ')],
-        ['validation accuracy', `${percent(val)} (${probe.training.nVal} held-out rows, val-split ${valSplit})`],
+        ...(val === null ? [] : [['validation accuracy', `${percent(val)} (${probe.training.nVal} held-out rows, val-split ${valSplit})`]]),
         ['fit time', `${(probe.training.seconds as number).toFixed(2)} s`],
       ];
     }
@@ -189,7 +208,7 @@ async function loadProbeFor(file: string, a: ModelArgs, io: Io, needModel: boole
     throw usageError('E_PROBE_MODEL', `${file} was fitted on precomputed features without --model, so zs cannot embed images for it`,
       'evaluate it on a JSONL features file, or fit it again with --model');
   }
-  const model = await openModel(modelSpec(a, unchecked.model.id), a, io);
+  const model = await openModel(modelSpec(a, unchecked.model.id), a, io, unchecked.params.head === 'finetune' ? unchecked.params.feature : undefined);
   try {
     const probe = await Probe.load(file, await modelRef(model));
     return { probe, model };
@@ -205,7 +224,6 @@ export async function predictWithProbe(file: string, inputs: string[], a: ModelA
   const paths = await findImages(inputs);
   const { probe, model } = await loadProbeFor(file, a, io, true);
   try {
-    requireEmbeddingInput(probe, file);
     const topK = a['top-k'] === undefined ? probe.labels.length : Math.min(probe.labels.length, int('--top-k', a['top-k'], 1));
     const bar = await createProgress(io, { label: 'predict', total: paths.length, unit: 'images' });
     const r = await model!.embedImages(paths, { onProgress: (p) => bar.update(p.done) });
@@ -222,14 +240,6 @@ export async function predictWithProbe(file: string, inputs: string[], a: ModelA
   }
 }
 
-/** Heads on pre-projection features need them from the image tower; this zs embeds images only. */
-function requireEmbeddingInput(probe: Probe, file: string): void {
-  if (probe.input !== 'embedding') {
-    throw usageError('E_PROBE_INPUT', `${file} holds a ${probe.head} head, which takes the image tower's ${probe.input} features`,
-      'predict with it from the library (Probe.predictProba on those features), or fit another head');
-  }
-}
-
 async function predict(a: PredictArgs, io: Io): Promise<number> {
   return predictWithProbe(a.probe, a.inputs, a, io);
 }
@@ -241,7 +251,6 @@ async function evaluateProbe(a: EvalArgs, io: Io): Promise<number> {
   const { probe, model } = await loadProbeFor(a.probe, a, io, src.kind === 'images');
   try {
     requireKnownLabels(src.classes, probe.labels, 'the probe', a.data);
-    if (src.kind === 'images') requireEmbeddingInput(probe, a.probe);
     const f = await features(src, model, io, 'embed');
     if (f.d !== probe.dim) throw usageError('E_FEATURES', `${a.data} has ${f.d}-value embeddings but the probe takes ${probe.dim}`, 'evaluate with features from the probe\'s model');
     const index = new Map(probe.labels.map((c, i) => [c, i]));
@@ -282,7 +291,7 @@ const fitCommand = defineCommand<FitArgs>({
   builder: (y) =>
     probeModelOptions(y)
       .positional('data', { type: 'string', demandOption: true, describe: 'folder per class (uses train/ if present), CSV manifest or JSONL features' })
-      .option('head', { type: 'string', default: 'linear', describe: 'linear (probe), anchored (probe pulled toward zero-shot), wise (zero-shot/probe mix), tip (Tip-Adapter), gda (Gaussian discriminant + zero-shot)' })
+      .option('head', { type: 'string', default: 'linear', describe: 'linear (probe), anchored (probe pulled toward zero-shot), wise (zero-shot/probe mix), tip (Tip-Adapter), gda (Gaussian discriminant + zero-shot), finetune (the visual projection and a class head, trained; CLIP-style models)' })
       .option('template', { alias: 't', type: 'string', describe: 'prompt template for the zero-shot part of anchored, wise, tip, gda (repeatable; default "a photo of a {}.")' })
       .option('templates', { type: 'string', describe: 'a template set for the zero-shot part: imagenet, a dataset name from CLIP\'s prompts, or a file' })
       .option('C', { type: 'string', default: 'auto', describe: 'inverse L2 strength as in scikit-learn, or auto (CLIP sweep on a validation split)' })

@@ -27,6 +27,8 @@ export interface PreProjection {
   W0: Float32Array;
   /** Embedding dimension. */
   d: number;
+  /** The graph tensor the rows come from (stored with the head, so predict embeds the same tensor). */
+  feature: string;
 }
 
 export interface FinetuneOptions {
@@ -152,7 +154,7 @@ export function minClassCount(data: Dataset): number {
 }
 
 export function fitFinetune(pre: PreProjection, zs: ZeroShotWeights, options: FinetuneOptions = {}): FittedHead {
-  const { fitOn, W0, d } = pre;
+  const { fitOn, W0, d, feature } = pre;
   const { K, d: p } = fitOn;
   const lambda = options.lambda ?? 1 / Math.max(1, minClassCount(fitOn));
   const obj = finetuneObjective(fitOn, W0, d, zs.T, zs.scale, lambda);
@@ -164,7 +166,7 @@ export function fitFinetune(pre: PreProjection, zs: ZeroShotWeights, options: Fi
     onIteration: options.onIteration ? (i) => { options.onIteration!({ iteration: i.iteration, objective: i.f }); } : undefined,
   });
   const params: HeadParams = {
-    head: 'finetune', projection: Float32Array.from(r.x.subarray(0, d * p)), classes: Float32Array.from(r.x.subarray(d * p)), scale: zs.scale, p,
+    head: 'finetune', feature, projection: Float32Array.from(r.x.subarray(0, d * p)), classes: Float32Array.from(r.x.subarray(d * p)), scale: zs.scale, p,
   };
   return {
     params, score: scorerOf(params, K, d), C: lambda,

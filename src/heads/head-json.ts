@@ -5,7 +5,7 @@
  *   linear | anchored | gda   { W: [K][dim], b: [K] }
  *   wise                      { zeroShot: { T: [K][dim], scale, bias }, W: [K][dim], b: [K], alpha in [0, 1] }
  *   tip                       { zeroShot, keys: [N][dim], keyLabels: [N], alpha >= 0, beta >= 0 }
- *   finetune                  { embedDim: d, projection: [d][dim], classes: [K][d], scale > 0 }
+ *   finetune                  { feature: graph tensor, embedDim: d, projection: [d][dim], classes: [K][d], scale > 0 }
  */
 import { ZsError } from '../errors.js';
 import type { HeadName, HeadParams, ZeroShotWeights } from './state.js';
@@ -68,7 +68,7 @@ export function paramsToJson(p: HeadParams, dim: number): Json {
     case 'tip': return { zeroShot: zsToJson(p.zeroShot, dim), keys: rowsOf(p.keys, dim), keyLabels: Array.from(p.keyLabels), alpha: p.alpha, beta: p.beta };
     case 'finetune': {
       const d = p.projection.length / p.p;
-      return { embedDim: d, projection: rowsOf(p.projection, p.p), classes: rowsOf(p.classes, d), scale: p.scale };
+      return { feature: p.feature, embedDim: d, projection: rowsOf(p.projection, p.p), classes: rowsOf(p.classes, d), scale: p.scale };
     }
   }
 }
@@ -97,8 +97,9 @@ export function paramsFromJson(source: string, head: HeadName, v: unknown, K: nu
     case 'finetune': {
       const d = num(source, 'params.embedDim', v.embedDim, 1);
       if (!Number.isInteger(d)) corrupt(source, 'params.embedDim', 'must be a positive integer');
+      if (typeof v.feature !== 'string' || v.feature === '') corrupt(source, 'params.feature', 'must name the graph tensor the head takes');
       return {
-        head, p: dim, projection: Float32Array.from(matrix(source, 'params.projection', v.projection, d, dim)),
+        head, feature: v.feature, p: dim, projection: Float32Array.from(matrix(source, 'params.projection', v.projection, d, dim)),
         classes: Float32Array.from(matrix(source, 'params.classes', v.classes, K, d)), scale: num(source, 'params.scale', v.scale, 0, Infinity, true),
       };
     }

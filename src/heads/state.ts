@@ -7,7 +7,8 @@
  *                      (the zero-shot logits plus the Gaussian discriminant, folded into one linear map; gda.ts)
  *   wise               logsoftmax(alpha * logsoftmax(scale x T' + bias) + (1 - alpha) * logsoftmax(W x + b))
  *   tip                softmax(scale x T' + bias + alpha * exp(-beta (1 - x F')) onehot(labels))  F [N, d] (tip.ts)
- *   finetune           softmax(scale * normalize(P h) Tc')   h [n, p] pre-projection features, P [d, p], Tc [K, d]
+ *   finetune           softmax(scale * normalize(P h) Tc')   h [n, p] pre-projection features (graph tensor `feature`),
+ *                      P [d, p], Tc [K, d]
  *
  * `input` says which features a head takes: the (L2-normalized) image embedding, or the pre-projection pooled
  * features of the image tower (finetune).
@@ -34,7 +35,7 @@ export type HeadParams =
   | { head: 'linear' | 'anchored' | 'gda'; W: Float64Array; b: Float64Array }
   | { head: 'wise'; zeroShot: ZeroShotWeights; W: Float64Array; b: Float64Array; alpha: number }
   | { head: 'tip'; zeroShot: ZeroShotWeights; keys: Float32Array; keyLabels: Int32Array; alpha: number; beta: number }
-  | { head: 'finetune'; projection: Float32Array; classes: Float32Array; scale: number; p: number };
+  | { head: 'finetune'; feature: string; projection: Float32Array; classes: Float32Array; scale: number; p: number };
 
 /** Scores [n, K] (log-probabilities) for rows x [n, inputDim]. */
 export type Scorer = (x: Float32Array, n: number) => Float64Array;
