@@ -52,7 +52,8 @@ export interface ShardDone {
   model: { id: string; sha256: string; fingerprint: string; dim: number };
   files: string[];
   counts: { rows: number; ok: number; failed: number };
-  timings: { started: string; finished: string; seconds: number; imagesPerSecond: number };
+  /** seconds: the whole shard; loadSeconds: model load and first inference; imagesPerSecond: rows / (seconds - loadSeconds). */
+  timings: { started: string; finished: string; seconds: number; loadSeconds: number; imagesPerSecond: number };
   failures?: { key: string; path: string; error: string }[];
 }
 
@@ -169,6 +170,7 @@ export async function embedShard(model: Model, o: ShardOptions): Promise<ShardRe
   await clearLeftovers(o.out, names.data, fetchDir);
   const started = new Date();
   const dim = await model.embeddingDim();
+  const loaded = Date.now();
   const writer: ShardWriter = await openShardWriter(o.out, index, o.layout, model.info.id, dim);
   let rows = 0;
   let failed = 0;
@@ -210,7 +212,10 @@ export async function embedShard(model: Model, o: ShardOptions): Promise<ShardRe
       manifest: { file: o.manifest, bytes: manifestBytes },
       model: { id: model.info.id, sha256, fingerprint: await model.fingerprint(), dim },
       files, counts: { rows, ok: rows - failed, failed },
-      timings: { started: started.toISOString(), finished: new Date().toISOString(), seconds: secs, imagesPerSecond: rows / Math.max(secs, 1e-3) },
+      timings: {
+        started: started.toISOString(), finished: new Date().toISOString(), seconds: secs, loadSeconds: (loaded - started.getTime()) / 1000,
+        imagesPerSecond: rows / Math.max((Date.now() - loaded) / 1000, 1e-3),
+      },
       ...(o.layout === 'clip-retrieval' ? { failures } : {}),
     };
     await writeFileAtomic(doneFile, JSON.stringify(done, null, 1) + '\n');

@@ -13,7 +13,8 @@ export type Route =
   | { failTimes: number; file: string }
   | { redirect: string }
   | { stall: true; file: string }
-  | { bigBytes: number };
+  | { bigBytes: number }
+  | { chunkedBytes: number };
 
 export interface ImageServer {
   url(path: string): string;
@@ -49,6 +50,7 @@ export async function startImageServer(): Promise<ImageServer> {
     if ('status' in r) { res.writeHead(r.status).end(); return; }
     if ('redirect' in r) { res.writeHead(302, { location: r.redirect }).end(); return; }
     if ('bigBytes' in r) { res.writeHead(200, { 'content-length': r.bigBytes }); res.write(Buffer.alloc(1024)); return; }
+    if ('chunkedBytes' in r) { res.writeHead(200); res.end(Buffer.alloc(r.chunkedBytes)); return; } // no Content-Length: chunked
     if ('failTimes' in r) { if (n <= r.failTimes) res.writeHead(503).end(); else send(res, r.file); return; }
     if ('stall' in r && !released) { held.push(() => send(res, r.file)); return; }
     send(res, r.file);
