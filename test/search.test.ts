@@ -81,8 +81,8 @@ test('nearest = brute force: several segments, k larger than n, masks, removals 
   for (let i = 0; i < 1500; i++) rows.set(`/lib/${i % 3 === 0 ? 'a' : 'b'}/img${String(i).padStart(5, '0')}.jpg`, unit(d));
   const { store, m, w } = await build('nn', rows, d, 400);
   assert.ok(store.segments(m.id).length >= 4, 'several segments');
-  const check = (k: number, keepDir?: string) => {
-    const set = VectorSet.open(store.dir, store.segments(m.id), d);
+  const check = (k: number, keepDir?: string) => { for (const resident of [false, true]) {
+    const set = VectorSet.open(store.dir, store.segments(m.id), d, { resident });
     try {
       let mask: Uint8Array | undefined;
       if (keepDir) {
@@ -99,7 +99,7 @@ test('nearest = brute force: several segments, k larger than n, masks, removals 
     } finally {
       set.close();
     }
-  };
+  } };
   check(1);
   check(10);
   check(5000);

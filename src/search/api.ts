@@ -24,6 +24,11 @@ export interface OpenOptions {
   cacheDir?: string;
   /** Open the vectors of this model fingerprint directly (vector queries only). */
   fingerprint?: string;
+  /**
+   * Load all int8 rows into memory at open (n * 512 bytes for 512-d) for fast repeated queries; without it each
+   * query streams them from the index files (a one-shot query opens faster and keeps memory flat). Default false.
+   */
+  resident?: boolean;
 }
 
 /**
@@ -69,7 +74,7 @@ export class SearchIndex {
           kind: 'usage', hint: `pass --model ${others[0]!.name}, or run zs index DIR --model ${name}`,
         });
       }
-      const set = VectorSet.open(dir, store.segments(m.id), m.dim);
+      const set = VectorSet.open(dir, store.segments(m.id), m.dim, { resident: opts.resident });
       return new SearchIndex(store, set, m, model, owned);
     } catch (e) {
       store?.close();
@@ -151,7 +156,7 @@ export async function search(query: Query, opts: OpenOptions & { topK?: number; 
 
 /** Near-duplicate groups among the indexed images under `dir` (all indexed images without one). */
 export async function findDuplicates(dir: string | undefined, opts: OpenOptions & { threshold?: number; onProgress?: (done: number, total: number) => void } = {}): Promise<DuplicateGroup[]> {
-  const ix = await SearchIndex.open(opts);
+  const ix = await SearchIndex.open({ ...opts, resident: true });
   try {
     return ix.findDuplicates({ threshold: opts.threshold, in: dir, onProgress: opts.onProgress });
   } finally {

@@ -111,7 +111,7 @@ export async function index(dirs: readonly string[], opts: IndexOptions = {}): P
     opts.onProgress?.({ done: r.unchanged, total: found.length });
     if (todo.length === 0 && gone.length === 0) {
       if (m) store.addRoots(m.id, roots);
-      r.indexed = m ? store.model(fingerprint)?.items ?? 0 : 0;
+      r.indexed = m ? store.count(m.id) : 0;
       return r;
     }
 
@@ -160,7 +160,7 @@ export async function index(dirs: readonly string[], opts: IndexOptions = {}): P
     } finally {
       for (const f of oldRows.values()) f.close();
     }
-    r.indexed = m ? store.model(fingerprint)?.items ?? 0 : 0;
+    r.indexed = m ? store.count(m.id) : 0;
     return r;
   } finally {
     unlock?.();

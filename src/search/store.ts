@@ -129,8 +129,15 @@ export class IndexStore {
       (SELECT count(*) FROM items i WHERE i.model = m.id) AS items FROM models m ORDER BY name`).all() as IndexModel[]);
   }
 
+  /** A model by fingerprint; `items` is 1 when it has any (counting a million rows costs ~0.3 s), else 0. */
   model(fingerprint: string): IndexModel | undefined {
-    return this.models().find((m) => m.fingerprint === fingerprint);
+    return this.tx(false, () => this.db.prepare(`SELECT id, fingerprint, name, dim,
+      EXISTS (SELECT 1 FROM items i WHERE i.model = m.id) AS items FROM models m WHERE fingerprint = ?`).get(fingerprint) as IndexModel | undefined);
+  }
+
+  /** Items of a model. */
+  count(model: number): number {
+    return this.tx(false, () => this.db.prepare('SELECT count(*) FROM items WHERE model = ?').pluck().get(model) as number);
   }
 
   ensureModel(fingerprint: string, name: string, dim: number): IndexModel {
