@@ -1,7 +1,7 @@
 /**
  * `zs dupes DIR [--threshold T] [--json]`: groups of near-duplicate images under DIR (src/search/api.ts), largest
  * first. DIR is indexed first (incremental: an unchanged folder costs a stat per file). Text: one block per group
- * (its similarity range, then its paths); --json: an array of {paths, minScore, maxScore}.
+ * (each path with its cosine similarity to the group's first path); --json: an array of {paths, scores}.
  */
 import { defineCommand } from './command.js';
 import { withModelOptions, type ModelArgs } from './options.js';
@@ -33,8 +33,8 @@ export const dupesCommand = defineCommand<DupesArgs>({
       if (a.json) io.out(JSON.stringify(groups));
       else {
         groups.forEach((g, i) => {
-          io.out(`group ${i + 1}: ${g.paths.length} images, cosine ${g.minScore.toFixed(4)}..${g.maxScore.toFixed(4)}`);
-          for (const p of g.paths) io.out(`  ${p}`);
+          io.out(`group ${i + 1}: ${g.paths.length} images`);
+          g.paths.forEach((p, j) => io.out(`  ${g.scores[j]!.toFixed(4)}  ${p}`));
         });
       }
       io.note(`${groups.length} duplicate group${groups.length === 1 ? '' : 's'} at cosine >= ${threshold}`);

@@ -11,10 +11,12 @@ import type { Model } from '../embed/model.js';
 import { IndexStore, indexDir, type IndexModel } from './store.js';
 import { VectorSet } from './vectors.js';
 import { duplicateGroups } from './dupes.js';
+import { dot64 } from './quantize.js';
 import { openModel, type IndexOptions } from './indexer.js';
 
 export interface SearchHit { path: string; score: number }
-export interface DuplicateGroup { paths: string[]; minScore: number; maxScore: number }
+/** A group of near-duplicates: paths sorted, and each one's cosine similarity to the first. */
+export interface DuplicateGroup { paths: string[]; scores: number[] }
 export type Query = string | { image: string } | Float32Array;
 
 export interface OpenOptions {
@@ -134,7 +136,14 @@ export class SearchIndex {
     const t = opts.threshold ?? DEFAULT_DUPE_THRESHOLD;
     if (!(t > -1 && t <= 1)) throw usageError('E_INVALID_ARG', `invalid --threshold ${t}: a cosine similarity in (-1, 1]`, `e.g. ${DEFAULT_DUPE_THRESHOLD}`);
     const groups = duplicateGroups(this.set, t, opts.in === undefined ? undefined : this.mask(opts.in), opts.onProgress);
-    return groups.map((g) => ({ paths: this.paths(g.rows).sort(), minScore: g.minScore, maxScore: g.maxScore }));
+    const a = new Float32Array(this.set.d);
+    const b = new Float32Array(this.set.d);
+    return groups.map((g) => {
+      const paths = this.paths(g.rows);
+      const order = g.rows.map((_, i) => i).sort((x, y) => (paths[x]! < paths[y]! ? -1 : paths[x]! > paths[y]! ? 1 : 0));
+      this.set.row(g.rows[order[0]!]!, a);
+      return { paths: order.map((i) => paths[i]!), scores: order.map((i) => dot64(a, this.set.row(g.rows[i]!, b))) };
+    });
   }
 
   async close(): Promise<void> {

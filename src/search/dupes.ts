@@ -12,10 +12,6 @@ import type { VectorSet } from './vectors.js';
 export interface RowGroup {
   /** Global rows, ascending. */
   rows: number[];
-  /** Lowest similarity of a pair that joined the group (the weakest link). */
-  minScore: number;
-  /** Highest pair similarity in the group. */
-  maxScore: number;
 }
 
 class UnionFind {
@@ -33,31 +29,26 @@ class UnionFind {
   }
 }
 
-/** Groups of rows (only rows with mask[i] !== 0 when a mask is given) joined by pairs with score >= threshold. */
+/**
+ * Groups of rows (only rows with mask[i] !== 0 when a mask is given) joined by pairs with score >= threshold.
+ * A pair whose rows are already in one group is not rescored (it cannot change the groups), so a library that is
+ * mostly duplicates costs no more than one without any, and nothing pair-sized is kept in memory.
+ */
 export function duplicateGroups(set: VectorSet, threshold: number, mask?: Uint8Array, onProgress?: (done: number, total: number) => void): RowGroup[] {
   const uf = new UnionFind(set.n);
-  const links: { a: number; b: number; score: number }[] = [];
   const q = new Float32Array(set.d);
   for (let i = 0; i < set.n; i++) {
     if (mask && mask[i] === 0) continue;
     set.row(i, q);
-    for (const h of set.above(q, threshold, i, mask)) {
-      uf.union(i, h.index);
-      links.push({ a: i, b: h.index, score: h.score });
-    }
+    set.above(q, threshold, i, mask, (j) => uf.find(j) === uf.find(i), (j) => uf.union(i, j));
     if (onProgress && (i & 255) === 0) onProgress(i, set.n);
   }
-  const groups = new Map<number, RowGroup>();
-  for (const l of links) {
-    const root = uf.find(l.a);
-    const g = groups.get(root) ?? { rows: [], minScore: Infinity, maxScore: -Infinity };
-    g.minScore = Math.min(g.minScore, l.score);
-    g.maxScore = Math.max(g.maxScore, l.score);
-    groups.set(root, g);
-  }
+  const groups = new Map<number, number[]>();
   for (let i = 0; i < set.n; i++) {
     if (mask && mask[i] === 0) continue;
-    groups.get(uf.find(i))?.rows.push(i);
+    const r = uf.find(i);
+    groups.set(r, [...(groups.get(r) ?? []), i]);
   }
-  return [...groups.values()].sort((x, y) => y.rows.length - x.rows.length || x.rows[0]! - y.rows[0]!);
+  return [...groups.values()].filter((g) => g.length > 1).map((rows) => ({ rows }))
+    .sort((x, y) => y.rows.length - x.rows.length || x.rows[0]! - y.rows[0]!);
 }

@@ -188,9 +188,11 @@ export class VectorSet {
     return hits.slice(0, k);
   }
 
-  /** Rows j > from (not masked out) with exact score >= threshold against q. */
-  above(q: Float32Array, threshold: number, from: number, mask?: Uint8Array): Hit[] {
-    const hits: Hit[] = [];
+  /**
+   * Rows j > from (not masked out, and not `skip(j)`) whose exact score against q is >= threshold: each is passed
+   * to `found(j, score)` as soon as it is known (so `skip` may depend on earlier finds).
+   */
+  above(q: Float32Array, threshold: number, from: number, mask: Uint8Array | undefined, skip: (j: number) => boolean, found: (j: number, score: number) => void): void {
     const buf = new Float32Array(this.d);
     this.scan(q, from + 1, (start, count, z, m, qq) => {
       const { qhatNorm: qn, residualNorm: un, t } = qq;
@@ -199,11 +201,11 @@ export class VectorSet {
         if (mask && mask[i] === 0) continue;
         const o = r * META;
         if (t * m[o]! * z[r]! + (qn * m[o + 1]! + un * m[o + 2]! + SLACK) < threshold) continue;
+        if (skip(i)) continue;
         const score = dot64(q, this.row(i, buf));
-        if (score >= threshold) hits.push({ index: i, score });
+        if (score >= threshold) found(i, score);
       }
     });
-    return hits;
   }
 
   close(): void {
