@@ -8,10 +8,12 @@
  *     query; import+open+query inside the process, and the whole process from spawn to exit
  *   - 10,000 small real images indexed with the tiny CLIP fixture, then the unchanged re-run of `zs index`
  *     (spawned, whole process)
- *   - dupes over the 10,000 images (zs dupes, whole process, the index already current)
+ *   - dupes over the 10,000 images (zs dupes, whole process, the index already current; the tiny model's 16-d
+ *     random embeddings make them one group), and findDuplicates over 10k / 20k synthetic 512-d vectors with
+ *     planted copies (the n^2 scaling)
  * Run (CPU-exclusive, numbers reported in docs/benchmarks.md):
  *   npx tsc -p . && flock -x /tmp/zs-cpu.lock node --import tsx scripts/bench-search.ts [--sizes 100000,1000000]
- *     [--queries 30] [--images 10000] [--work /tmp/zs-search-bench]
+ *     [--queries 30] [--dupes 10000,20000] [--images 10000] [--work /tmp/zs-search-bench]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
@@ -65,6 +67,36 @@ async function build(home: string, n: number): Promise<void> {
   store.close();
   const secs = (performance.now() - t0) / 1000;
   console.log(JSON.stringify({ n, secs, maxRssMB: process.resourceUsage().maxRSS / 1024 }));
+}
+
+/** N synthetic vectors of which every 100th has a near copy (cosine ~0.99); times findDuplicates at 0.95. */
+async function dupes(home: string, n: number): Promise<void> {
+  const { IndexStore, indexDir } = await import('../src/search/store.js');
+  const { IndexWriter } = await import('../src/search/writer.js');
+  const { findDuplicates } = await import('../src/search/api.js');
+  const store = (await IndexStore.open(indexDir(home), { create: true }))!;
+  const m = store.ensureModel(FP, 'synthetic', D);
+  const w = new IndexWriter(store, m);
+  const g = rng(11);
+  const rows = unitRows(n, g);
+  let planted = 0;
+  for (let i = 0; i < n; i++) {
+    const v = rows.subarray(i * D, (i + 1) * D);
+    await w.add(`/d/${String(i).padStart(8, '0')}`, v);
+    if (i % 100 === 0) {
+      const c = v.map((x) => x + 0.1 / Math.sqrt(D) * g());
+      const norm = Math.hypot(...c);
+      await w.add(`/d/${String(i).padStart(8, '0')}-copy`, c.map((x) => x / norm));
+      planted++;
+    }
+  }
+  await w.compact();
+  store.close();
+  const t0 = performance.now();
+  const groups = await findDuplicates(undefined, { cacheDir: home, fingerprint: FP, threshold: 0.95 });
+  const secs = (performance.now() - t0) / 1000;
+  const ok = groups.length === planted && groups.every((x) => x.paths.length === 2 && x.paths[1] === `${x.paths[0]}-copy`);
+  console.log(JSON.stringify({ n: n + planted, secs, groups: groups.length, planted, ok, maxRssMB: process.resourceUsage().maxRSS / 1024 }));
 }
 
 function stats(ms: number[]): { median: number; p95: number; max: number } {
@@ -164,6 +196,7 @@ async function main(): Promise<void> {
   const mode = process.argv[2];
   if (mode === 'build') return build(process.argv[3]!, Number(process.argv[4]));
   if (mode === 'warm') return warm(process.argv[3]!, Number(process.argv[4]));
+  if (mode === 'dupes') return dupes(process.argv[3]!, Number(process.argv[4]));
   const work = opt('work', '/tmp/zs-search-bench');
   const sizes = opt('sizes', '100000,1000000').split(',').map(Number);
   const queries = Number(opt('queries', '30'));
@@ -182,6 +215,13 @@ async function main(): Promise<void> {
       + ` near queries median ${wo.near.median.toFixed(1)} ms, p95 ${wo.near.p95.toFixed(1)}; searcher RSS ${wo.maxRssMB.toFixed(0)} MB`);
     console.log(`  cold (fresh process, 3 runs): import+open+query ${c.map((x) => x.openQueryMs.toFixed(0)).join(' / ')} ms; `
       + `whole process ${c.map((x) => x.wallMs.toFixed(0)).join(' / ')} ms`);
+  }
+  for (const n of opt('dupes', '10000,20000').split(',').filter(Boolean).map(Number)) {
+    const home = join(work, `dupes-${n}`);
+    rmSync(home, { recursive: true, force: true });
+    const r = child(['dupes', home, String(n)]).out as { n: number; secs: number; groups: number; planted: number; ok: boolean; maxRssMB: number };
+    console.log(`\nfindDuplicates, ${r.n} synthetic 512-d vectors (${r.planted} planted copies, threshold 0.95): ${r.secs.toFixed(1)} s, `
+      + `${r.groups} groups, planted pairs ${r.ok ? 'all found, no other group' : 'NOT matched'}; peak RSS ${r.maxRssMB.toFixed(0)} MB`);
   }
   const count = Number(opt('images', '10000'));
   if (count > 0) await images(work, count);
