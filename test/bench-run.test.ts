@@ -97,6 +97,25 @@ test('the protocol: k shots and min(k, 4) validation rows per class, k too large
   await model.close();
 });
 
+test('finetune runs on pre-projection features of the same images and is cached like the others', async () => {
+  const model = await Model.load(CLIP_DIR, { threads: 1, cacheDir: join(tmp, 'home') });
+  const opened: string[] = [];
+  const openPreProjection = (featureOutput: string) => { opened.push(featureOutput); return Model.load(CLIP_DIR, { threads: 1, cacheDir: join(tmp, 'home'), featureOutput }); };
+  const headCache = join(tmp, 'head-cache-ft');
+  const opts = { data: DATA, shots: [1, 2] as number[], seeds: 1, templates: ['a photo of a {}.'], zsVersion: 'test', heads: ['linear', 'finetune'] as never, headCache, openPreProjection };
+  const cached: boolean[] = [];
+  const r = await runBench(model, { ...opts, onFit: (f) => cached.push(f.cached) });
+  assert.equal(r.heads.map((h) => h.name), ['linear probe', 'fine-tuned projection']);
+  assert.equal(opened.length, 1);
+  assert.match(opened[0]!, /post_layernorm/);
+  const ft = r.heads[1]!.shots.map((s) => s.seeds[0]!);
+  for (const x of ft) assert.ok(x.C === 1 / x.trainPerClass, `lambda = 1/k: ${x.C}`);
+  const again = await runBench(model, { ...opts, onFit: (f) => cached.push(f.cached) });
+  assert.equal(cached, [false, false, false, false, true, true, true, true]);
+  assert.equal(again.heads[1]!.shots.map((s) => s.top1.mean), r.heads[1]!.shots.map((s) => s.top1.mean));
+  await model.close();
+});
+
 test('a folder without train/ and test/ is split by --test-split with the seed', async () => {
   const flat = join(tmp, 'flat');
   await makeDataset(join(tmp, 'flat-src'), { train: 6, test: 0 });
@@ -137,7 +156,8 @@ test('zs bench writes report.md, results.json and chart.svg, and refuses an exis
   for (const f of ['report.md', 'results.json', 'chart.svg']) assert.ok(existsSync(join(out, f)), f);
   const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { schema: number; heads: unknown[] };
   assert.is(results.schema, 1);
-  assert.is(results.heads.length, 5);
+  assert.is(results.heads.length, 6);
+  assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /fine-tuned projection/);
   assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /linear probe/);
   const again = zs(args);
   assert.is(again.code, 2);

@@ -19,7 +19,8 @@ import { evaluate } from './metrics.js';
 import { buildResults, type BenchResults, type SeedResult, type Shots, type ZeroShotResult, type DatasetSummary } from './results.js';
 import { zeroShotScorer, type FittedHead } from '../heads/fewshot.js';
 import { HEAD_SPECS, checkHeadName, checkHeadInputs, fitSession } from '../heads/registry.js';
-import { HEAD_NAMES, type HeadName, type ZeroShotWeights } from '../heads/state.js';
+import { HEAD_NAMES, inputOf, type HeadName, type ZeroShotWeights } from '../heads/state.js';
+import { readProjection, type Projection } from '../heads/projection.js';
 import { HeadCache, dataKey } from './head-cache.js';
 
 export interface BenchOptions {
@@ -44,19 +45,34 @@ export interface BenchOptions {
   onEmbedProgress?: (p: EmbedProgress) => void;
   /** Called after each fitted head (for a progress line). */
   onFit?: (info: { head: HeadName; shots: Shots; seed: number; top1: number; cached: boolean }) => void;
+  /**
+   * Opens the same model embedding the vision-graph tensor `feature` (Model.load with featureOutput), for the
+   * finetune head's pre-projection features; without it the bench runs no finetune head.
+   */
+  openPreProjection?: (feature: string) => Promise<Model>;
 }
 
 export const DEFAULT_SHOTS: Shots[] = [1, 2, 4, 8, 16];
 
 /** The heads to run: the named ones (each must be able to run), or every head this model can run. */
-function pickHeads(names: readonly string[] | undefined, model: Model): HeadName[] {
-  const has = { text: model.hasText, pre: false }; // pre-projection features are not embedded by the bench
+function pickHeads(names: readonly string[] | undefined, model: Model, pre: boolean): HeadName[] {
+  const has = { text: model.hasText, pre };
   if (names) {
     const heads = names.map((h) => checkHeadName(h, 'head'));
     for (const h of heads) checkHeadInputs(h, model.info.id, has);
     return heads;
   }
   return HEAD_NAMES.filter((h) => (!HEAD_SPECS[h].text || has.text) && (!HEAD_SPECS[h].pre || has.pre));
+}
+
+/** The model's visual projection where its vision graph has one (CLIP-style) and the caller can embed pre-projection features. */
+async function projectionOf(model: Model, opts: BenchOptions): Promise<Projection | undefined> {
+  if (!opts.openPreProjection || !model.hasText) return undefined;
+  const { readOnnxGraph } = await import('../onnx/index.js');
+  const { readFile } = await import('node:fs/promises');
+  const file = model.folder.graphs.vision;
+  if (!readOnnxGraph(new Uint8Array(await readFile(file)), file).outputs.includes('image_embeds')) return undefined;
+  return readProjection(file);
 }
 
 function subsetRows(x: Float32Array, d: number, rows: readonly number[], labels: Int32Array, K: number): Dataset {
@@ -72,7 +88,8 @@ function since(t: number): number {
 
 export async function runBench(model: Model, opts: BenchOptions): Promise<BenchResults> {
   const started = performance.now();
-  const heads = pickHeads(opts.heads, model);
+  const projection = await projectionOf(model, opts);
+  const heads = pickHeads(opts.heads, model, projection !== undefined);
   const seedCount = int('--seeds', opts.seeds ?? 3, 1, 1000);
   const base = int('--seed', opts.seed ?? 0, 0);
   const seeds = Array.from({ length: seedCount }, (_, i) => base + i);
@@ -118,6 +135,20 @@ export async function runBench(model: Model, opts: BenchOptions): Promise<BenchR
   const labelOf = Int32Array.from(emb.indices, (idx) => classIndex.get(all[idx]!.label)!);
   const pool = subsetRows(emb.embeddings.data, d, trainRows, labelOf, K);
   const testSet = subsetRows(emb.embeddings.data, d, testRows, labelOf, K);
+  // pre-projection features of the same rows (finetune): embedded by the same model exposing the projection's input
+  let prePool: Dataset | undefined, preTest: Dataset | undefined;
+  if (projection && heads.some((h) => inputOf(h) === 'pre-projection')) {
+    const pm = await opts.openPreProjection!(projection.feature);
+    try {
+      const e = await pm.embedImages(emb.indices.map((idx) => all[idx]!.path));
+      if (e.failures.length) throw new ZsError('E_EMBED', `${e.failures.length} images embedded once failed the second (pre-projection) pass`, { hint: 'run the bench again' });
+      const p = e.embeddings.dims[1];
+      prePool = subsetRows(e.embeddings.data, p, trainRows, labelOf, K);
+      preTest = subsetRows(e.embeddings.data, p, testRows, labelOf, K);
+    } finally {
+      await pm.close();
+    }
+  }
   if (testSet.n === 0) throw new ZsError('E_NO_TEST', `${opts.data} has no readable test images`, { hint: 'add images to test/ or raise --test-split' });
   const poolLabels = Array.from(pool.labels, (k) => classes[k]!);
 
@@ -159,18 +190,23 @@ export async function runBench(model: Model, opts: BenchOptions): Promise<BenchR
       const trainSet = subsetRows(pool.x, d, fitRows, pool.labels, K);
       const searchTrain = subsetRows(pool.x, d, fs.train, pool.labels, K);
       const valSet = subsetRows(pool.x, d, fs.val, pool.labels, K);
-      const session = fitSession({ train: searchTrain, val: valSet, fitOn: trainSet, zs: ensemble });
+      const pre = prePool && projection
+        ? { fitOn: subsetRows(prePool.x, prePool.d, fitRows, pool.labels, K), W0: projection.W0, d: projection.d, feature: projection.feature }
+        : undefined;
+      const session = fitSession({ train: searchTrain, val: valSet, fitOn: trainSet, zs: ensemble, ...(pre ? { pre } : {}) });
       for (const h of heads) {
         const tf = performance.now();
+        const onPre = inputOf(h) === 'pre-projection';
+        const rows = onPre ? preTest! : testSet;
         let fitted = await cache?.get(h, s, seed, K, d);
         const cached = fitted !== undefined;
         if (!fitted) {
           fitted = await HEAD_SPECS[h].fit(session);
-          await cache?.put(h, s, seed, fitted, d);
+          await cache?.put(h, s, seed, fitted, rows.d);
         }
         const fitS = since(tf);
         const tp = performance.now();
-        const scores = fitted.score(testSet.x, testSet.n);
+        const scores = fitted.score(rows.x, rows.n);
         const predictS = since(tp);
         const ev = evaluate(scores, [testSet.n, K], testSet.labels, classes);
         results.get(h)!.at(-1)!.seeds.push({
@@ -200,7 +236,7 @@ export async function runBench(model: Model, opts: BenchOptions): Promise<BenchR
       shots,
       seeds,
       validation: 'k-shot: min(k, 4) per class from the training pool, disjoint from the k shots; all: 20% of each class, refit on train + validation',
-      selection: 'all on the validation rows, by accuracy, ties by log-loss: C by the CLIP sweep (1e-6 to 1e6, bisected to 1/8 decade); the anchored probe keeps the plain probe where that scores better; WiSE mixing weight from {0, 0.1, ..., 1}; Tip-Adapter beta in 1..10 and alpha on a log grid; GDA (Ledoit-Wolf shrinkage, closed form) mixing weight on a log grid (the C column holds each head\'s C or mixing weight)',
+      selection: 'all on the validation rows, by accuracy, ties by log-loss: C by the CLIP sweep (1e-6 to 1e6, bisected to 1/8 decade); the anchored probe keeps the plain probe where that scores better; WiSE mixing weight from {0, 0.1, ..., 1}; Tip-Adapter beta in 1..10 and alpha on a log grid; fine-tuned projection: no selection (lambda = 1/k); GDA (Ledoit-Wolf shrinkage, closed form) mixing weight on a log grid (the C column holds each head\'s C or mixing weight)',
     },
     zeroShot,
     heads: heads.map((h) => ({ name: HEAD_SPECS[h].title, ...(HEAD_SPECS[h].baseline ? { baseline: true } : {}), shots: results.get(h)! })),

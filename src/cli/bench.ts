@@ -54,6 +54,7 @@ async function run(a: BenchArgs, io: Io): Promise<number> {
       data: a.data, shots, seeds: a.seeds, seed: a.seed, templates, labelMap, labelMapSource: a['label-map'],
       testSplit, heads: heads as never, zsVersion: await zsVersion(),
       headCache: a.cache ? join(zsHome(a['cache-dir']), 'heads') : undefined,
+      openPreProjection: (featureOutput) => Model.load(a.model ?? DEFAULT_MODEL, { ...loadOptions(a), featureOutput }),
       onWarning: (m) => io.note(m, true),
       onEmbedProgress: (p) => { bar.update(p.done, p.total); if (p.done === p.total) bar.stop(); },
       onFit: (f) => io.note(`${f.head} ${f.shots} shots seed ${f.seed}: top-1 ${(100 * f.top1).toFixed(1)}%${f.cached ? ' (cached)' : ''}`),
@@ -84,7 +85,7 @@ export const benchCommand = defineCommand<BenchArgs>({
       .option('templates', { type: 'string', default: 'imagenet', describe: 'ensemble template set or file (default: CLIP\'s 80 ImageNet templates)' })
       .option('label-map', { type: 'string', describe: 'JSON file mapping folder names to prompt words, e.g. {"t_shirt": "t-shirt"}' })
       .option('test-split', { type: 'number', default: 0.2, describe: 'test fraction when the folder has no train/ and test/' })
-      .option('heads', { type: 'string', describe: 'few-shot heads, comma-separated (default: every head the model can run): linear, anchored (probe pulled toward zero-shot), wise (zero-shot/probe mix), tip (Tip-Adapter), gda (Gaussian discriminant + zero-shot)' })
+      .option('heads', { type: 'string', describe: 'few-shot heads, comma-separated (default: every head the model can run): linear, anchored (probe pulled toward zero-shot), wise (zero-shot/probe mix), tip (Tip-Adapter), gda (Gaussian discriminant + zero-shot), finetune (visual projection + class head trained; CLIP-style)' })
       .option('out', { alias: 'o', type: 'string', default: 'zs-bench', describe: 'report folder (report.md, results.json, chart.svg)' })
       .option('force', { type: 'boolean', default: false, describe: 'replace the report files in an existing --out' })
       .option('json', { type: 'boolean', default: false, describe: 'print results.json to stdout' }) as never,
