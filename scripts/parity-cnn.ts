@@ -9,7 +9,9 @@
  * Per family, over the 4 reference images: pixel mean / max |diff| (normalized units) of zs's preprocessing against
  * the reference pixel_values; worst cosine and max |diff| of the logits onnxruntime computes from zs's pixels
  * against PyTorch's; worst cosine of the pooled features (the tensor entering the last Gemm, exposed as a graph
- * output by src/onnx) against PyTorch's; and whether findClassifierInput names the same tensor as the exporter.
+ * output by src/onnx) against PyTorch's; whether findClassifierInput names the same tensor as the exporter; and end to
+ * end, the worst cosine of zs's Model.embedImages on the fixture folder (decode, preprocessing, the edited graph it
+ * caches) and the max |diff| of Model.imageLogits, against PyTorch.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +19,7 @@ import { join } from 'node:path';
 import { createPreprocessor } from '../src/image/index.js';
 import { createSession } from '../src/runtime/session.js';
 import { addGraphOutputs, findClassifierInput, readOnnxGraph } from '../src/onnx/index.js';
+import { Model } from '../src/embed/model.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const FIX = join(ROOT, 'test', 'fixtures');
@@ -72,7 +75,17 @@ try {
       l.forEach((v, j) => { logitMax = Math.max(logitMax, Math.abs(v - r.images[name]!.logits[j]!)); });
       featCos = Math.min(featCos, cosine(feats.subarray(i * r.feature_size, (i + 1) * r.feature_size), r.images[name]!.features));
     });
-    rows.push({
+    const model = await Model.load(dir, { threads: 1, workers: 0, cacheDir: tmp });
+    const paths = names.map((name) => join(REF, 'images', name));
+    const emb = (await model.embedImages(paths)).embeddings;
+    const ml = (await model.imageLogits(paths)).embeddings;
+    await model.close();
+    let modelCos = 1, modelLogitMax = 0;
+    names.forEach((name, i) => {
+      modelCos = Math.min(modelCos, cosine(emb.data.subarray(i * r.feature_size, (i + 1) * r.feature_size), r.images[name]!.features));
+      r.images[name]!.logits.forEach((v, j) => { modelLogitMax = Math.max(modelLogitMax, Math.abs(ml.data[i * r.num_labels + j]! - v)); });
+    });
+    rows.push({ modelCos, modelLogitMax,
       family, processor: r.processor, size: `${pre.height}x${pre.width}`, pixelMean: sum / pixels.length, pixelMax: max,
       logitCosMin: logitCos, logitMaxDiff: logitMax, featureCosMin: featCos, featureSize: r.feature_size, finder,
     });
@@ -84,9 +97,9 @@ try {
 if (process.argv.includes('--json')) {
   console.log(JSON.stringify(rows, null, 2));
 } else {
-  console.log('| family | processor | size | pixel mean abs diff | pixel max abs diff | logits cosine (worst of 4) | logits max abs diff | features cosine (worst of 4) | feature size | findClassifierInput |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  console.log('| family | processor | size | pixel mean abs diff | pixel max abs diff | logits cosine (worst of 4) | logits max abs diff | features cosine (worst of 4) | feature size | findClassifierInput | Model.embedImages cosine (worst of 4) | Model.imageLogits max abs diff |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
-    console.log(`| ${r.family} | ${r.processor} | ${r.size} | ${r.pixelMean.toExponential(2)} | ${r.pixelMax.toFixed(4)} | ${r.logitCosMin.toFixed(12)} | ${r.logitMaxDiff.toExponential(2)} | ${r.featureCosMin.toFixed(12)} | ${r.featureSize} | ${r.finder} |`);
+    console.log(`| ${r.family} | ${r.processor} | ${r.size} | ${r.pixelMean.toExponential(2)} | ${r.pixelMax.toFixed(4)} | ${r.logitCosMin.toFixed(12)} | ${r.logitMaxDiff.toExponential(2)} | ${r.featureCosMin.toFixed(12)} | ${r.featureSize} | ${r.finder} | ${r.modelCos.toFixed(12)} | ${r.modelLogitMax.toExponential(2)} |`);
   }
 }

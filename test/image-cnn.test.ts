@@ -5,8 +5,10 @@
  *     transformers processor (ConvNeXt crop_pct, EfficientNet include_top, BiT), mean |diff| <= 0.005, max <= 0.02
  *     (in fact exact), plus the ConvNeXt 384 warp and EfficientNet crop + rescale_offset variants;
  *   logits: onnxruntime on zs's pixels against PyTorch's logits (cosine >= 0.99999, |diff| <= 1e-4);
- *   features: the pooled tensor found by src/onnx (findClassifierInput) and exposed as an output, against the input
- *     of PyTorch's final nn.Linear (cosine >= 0.99999), and the same tensor name the exporter recorded.
+ *   features: the tensor the exporter recorded as the Gemm input, exposed as an output (src/onnx addGraphOutputs),
+ *     against the input of PyTorch's final nn.Linear (cosine >= 0.99999); findClassifierInput names the same tensor;
+ *   end to end: Model.load on each fixture folder embeds the 4 images (decode, preprocessing, edited graph) with
+ *     cosine >= 0.99999 to PyTorch's pooled features, and imageLogits gives PyTorch's logits.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -16,6 +18,7 @@ import { FIXTURES, REF_DIR, REF_IMAGES, tempDir } from './_helpers.js';
 import { createPreprocessor, type Preprocessor } from '../src/image/index.js';
 import { createSession } from '../src/runtime/session.js';
 import { addGraphOutputs, findClassifierInput, readOnnxGraph } from '../src/onnx/index.js';
+import { Model } from '../src/embed/model.js';
 
 interface FamilyRef {
   model: string; processor: string; height: number; width: number; pixels: string; classifier_input: string;
@@ -149,13 +152,40 @@ for (const family of FAMILIES) {
   });
 }
 
-// ConvNeXt is left out for now: its head is GlobalAveragePool -> Transpose -> LayerNormalization -> Transpose ->
-// Flatten -> Gemm, and findClassifierInput does not yet walk through Transpose (reported in /work/notes/cnn-fixtures.md).
 test('findClassifierInput finds the tensor the exporter recorded as the classifier input', () => {
-  for (const family of ['resnet', 'vgg', 'efficientnet', 'densenet']) {
+  for (const family of FAMILIES) {
     const file = join(dir(family), 'onnx', 'model.onnx');
     const head = findClassifierInput(readOnnxGraph(readFileSync(file), file), { file });
     assert.equal([head.output, head.feature, head.op], ['logits', ref.families[family]!.classifier_input, 'Gemm'], family);
+  }
+});
+
+test('Model on the fixture folders: image embeddings are the pooled features, imageLogits the logits of PyTorch', async () => {
+  const home = tempDir('zs-cnn-home-');
+  try {
+    for (const family of FAMILIES) {
+      const r = ref.families[family]!;
+      const model = await Model.load(dir(family), { threads: 1, workers: 0, cacheDir: home.dir });
+      try {
+        const paths = IMAGES.map((n) => join(REF_IMAGES, n));
+        const { embeddings } = await model.embedImages(paths);
+        assert.equal(embeddings.dims, [IMAGES.length, r.feature_size], family);
+        const logits = (await model.imageLogits(paths)).embeddings;
+        assert.equal(logits.dims, [IMAGES.length, r.num_labels], family);
+        assert.equal(model.classLabels?.length, r.num_labels);
+        for (const [i, name] of IMAGES.entries()) {
+          const want = r.images[name]!;
+          const e = embeddings.data.subarray(i * r.feature_size, (i + 1) * r.feature_size);
+          assert.ok(cosine(e, want.features) >= 0.99999, `${family} ${name} embedding cosine ${cosine(e, want.features)}`);
+          const l = logits.data.subarray(i * r.num_labels, (i + 1) * r.num_labels);
+          l.forEach((v, j) => assert.ok(Math.abs(v - want.logits[j]!) <= 1e-4, `${family} ${name} logit ${j}: ${v} vs ${want.logits[j]}`));
+        }
+      } finally {
+        await model.close();
+      }
+    }
+  } finally {
+    home.cleanup();
   }
 });
 
