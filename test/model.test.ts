@@ -93,6 +93,17 @@ test('zero-shot probabilities equal the combined graph to 1e-5', async () => {
   await model.close();
 });
 
+test('the vision session gives the same embeddings with its intra-op threads spinning or sleeping', async () => {
+  const paths = names.map((n) => join(REF_IMAGES, n));
+  const runs: Float32Array[] = [];
+  for (const spinning of [true, false]) {
+    const model = await Model.load(CLIP_DIR, { threads: 2, spinning });
+    runs.push((await model.embedImages(paths)).embeddings.data);
+    await model.close();
+  }
+  assert.equal(Array.from(runs[1]!), Array.from(runs[0]!));
+});
+
 test('prompt ensembles average normalized prompt embeddings', async () => {
   const model = await Model.load(CLIP_DIR, { threads: 1 });
   const templates = ['a photo of a {}.', 'a drawing of a {}.', 'a {} in a video game.'];

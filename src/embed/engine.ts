@@ -69,6 +69,16 @@ export interface EmbedStats {
   failed: number;
   /** Inference calls. */
   batches: number;
+  /** Where the calling thread's time went (scripts/bench-embed-breakdown.ts reports it). */
+  timings: EngineTimings;
+}
+
+/** Milliseconds the calling thread spent in each stage of the batch loop (the rest: cache lookups and emitting). */
+export interface EngineTimings {
+  /** Inside `infer` (onnxruntime, whose threads also contend with preprocessing for the cores). */
+  inferMs: number;
+  /** Waiting for a batch's images to finish preprocessing (the pipeline's stall: preprocessing fell behind). */
+  prepWaitMs: number;
 }
 
 interface Job { r: Resolved; pixels: Promise<Float32Array> }
@@ -82,7 +92,7 @@ export async function* embedStream(inputs: readonly ImageInput[], o: EngineOptio
   const B = o.batchSize;
   const inFlightCap = 2 * B;
   const emitLimit = o.chunk ?? DEFAULT_CHUNK;
-  const stats: EmbedStats = { total: inputs.length, computed: 0, cached: 0, failed: 0, batches: 0 };
+  const stats: EmbedStats = { total: inputs.length, computed: 0, cached: 0, failed: 0, batches: 0, timings: { inferMs: 0, prepWaitMs: 0 } };
   let batch: Float32Array | undefined; // [B, 3, H, W], allocated by the first batch: a run the cache answers needs none
   const queue: Resolved[] = []; // misses not yet handed to preprocessing
   const inflight: Job[] = [];
@@ -106,7 +116,9 @@ export async function* embedStream(inputs: readonly ImageInput[], o: EngineOptio
   };
 
   const runBatch = async (jobs: Job[]): Promise<void> => {
+    const waited = performance.now();
     const settled = await Promise.allSettled(jobs.map((j) => j.pixels));
+    stats.timings.prepWaitMs += performance.now() - waited;
     const ok: Resolved[] = [];
     settled.forEach((s, j) => {
       if (s.status === 'rejected') return fail(jobs[j]!.r, s.reason);
@@ -118,7 +130,9 @@ export async function* embedStream(inputs: readonly ImageInput[], o: EngineOptio
     if (ok.length === 0) return;
     // re-stat while inference runs: a file that changed since it was hashed is not stored under the old hash
     const restamp = o.cache ? Promise.all(ok.map((r) => (r.stamp ? stampFile(r.stamp.path).catch(() => undefined) : undefined))) : undefined;
+    const started = performance.now();
     const emb = await o.infer(batch!, ok.length);
+    stats.timings.inferMs += performance.now() - started;
     stats.batches++;
     stats.computed += ok.length;
     const d = emb.dims[1];

@@ -20,7 +20,7 @@ import type { Tokenizer } from '../text/index.js';
 import { normalizeRows, type Embeddings } from './embeddings.js';
 import { embedStream, type EmbedChunk, type EmbedProgress, type EmbedStats } from './engine.js';
 import { collect, modelFingerprint, openEngine, type EngineParts, type ImageEmbedResult } from './engine-setup.js';
-import { DEFAULT_BATCH_SIZE, DEFAULT_FAST_DECODE, FAST_DECODE_MARGIN, defaultSplit } from './engine-config.js';
+import { DEFAULT_BATCH_SIZE, DEFAULT_FAST_DECODE, FAST_DECODE_MARGIN, VISION_SPINNING, defaultSplit } from './engine-config.js';
 
 export type { EmbedChunk, EmbedProgress, EmbedStats, ImageFailure } from './engine.js';
 export type { ImageEmbedResult } from './engine-setup.js';
@@ -33,6 +33,8 @@ export interface LoadOptions {
   threads?: number;
   /** Image preprocessing worker threads; 0 preprocesses on the calling thread (default: defaultSplit). */
   workers?: number;
+  /** Whether onnxruntime's idle intra-op threads spin in the vision session (default: engine-config.ts VISION_SPINNING). */
+  spinning?: boolean;
   /** Images per inference batch. */
   batchSize?: number;
   /** Largest accepted image, in pixels (decompression-bomb guard). */
@@ -138,8 +140,9 @@ export class Model {
   }
 
   private visionSession(): Promise<Session> {
+    const spinning = this.opts.spinning ?? VISION_SPINNING;
     this.visionLoad ??= this.visionGraph().then(async ({ file, output }) => {
-      const s = await createSession(file, { device: this.opts.device, threads: this.opts.threads });
+      const s = await createSession(file, { device: this.opts.device, threads: this.opts.threads, spinning });
       this.imageOutput = output ?? firstPresent(s.outputNames, this.folder.family.imageOutputs, s.file);
       this.vision = s;
       return s;

@@ -18,6 +18,11 @@ export interface SessionOptions {
   device?: Device;
   /** Intra-op threads for the CPU provider (default: all cores). */
   threads?: number;
+  /**
+   * Whether the CPU provider's idle intra-op threads spin-wait for work (onnxruntime's default, true) or sleep.
+   * Spinning burns the cores other threads of the process need (zs's image preprocessing): engine-config.ts.
+   */
+  spinning?: boolean;
 }
 
 type OrtTensor = import('onnxruntime-node').Tensor;
@@ -68,7 +73,7 @@ export function defaultThreads(): number {
   return Math.max(1, availableParallelism());
 }
 
-async function open(ort: Ort, file: string, device: ResolvedDevice, threads: number): Promise<import('onnxruntime-node').InferenceSession> {
+async function open(ort: Ort, file: string, device: ResolvedDevice, threads: number, spinning: boolean): Promise<import('onnxruntime-node').InferenceSession> {
   const opts: import('onnxruntime-node').InferenceSession.SessionOptions = {
     executionProviders: [device],
     graphOptimizationLevel: 'all',
@@ -76,6 +81,8 @@ async function open(ort: Ort, file: string, device: ResolvedDevice, threads: num
     interOpNumThreads: 1,
     executionMode: 'sequential',
     logSeverityLevel: 3,
+    // onnxruntime's config key session.intra_op.allow_spinning (the Node binding flattens `extra` into such keys)
+    ...(spinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
   };
   return ort.InferenceSession.create(file, opts);
 }
@@ -97,7 +104,7 @@ export async function createSession(file: string, options: SessionOptions = {}):
       continue;
     }
     try {
-      const s = await open(ort, file, d, threads);
+      const s = await open(ort, file, d, threads, options.spinning ?? true);
       return wrap(ort, s, file, d, skipped);
     } catch (e) {
       const reason = firstLine(e);
