@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { zs, tempDir, FIXTURES, REF_DIR, REF_IMAGES } from './_helpers.js';
+import { zs, tempDir, FIXTURES, REF_DIR, REF_IMAGES, CLIP_DIR } from './_helpers.js';
 import { makeColorDataset } from './helpers/color-dataset.js';
 
 const ref = JSON.parse(readFileSync(join(REF_DIR, 'cnn-reference.json'), 'utf8')) as {
@@ -98,6 +98,21 @@ test('a classifier graph with two heads: one line naming the graph and the candi
   const ok = zs(['embed', '--model', dir, '--cache-dir', home, '--feature-output', name, join(REF_IMAGES, 'coffee.png')]);
   assert.is(ok.code, 0, ok.stderr);
   assert.ok(existsSync(join(home, 'graphs')));
+});
+
+test('zs bench --model <cnn>,<clip> writes one report for both backbones offline', () => {
+  const out = join(tmp, 'bench');
+  const args = ['bench', DATA, '--model', `${RESNET},${CLIP_DIR}`, '--threads', '1', '--shots', '1,2', '--seeds', '1', '--templates', 'cifar10', '--cache-dir', home, '--out', out];
+  const r = zs(args);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^Linear probe top-1 with 2 shots per class: /);
+  assert.match(r.stderr, /backbone 1 of 2: .*tiny-random-resnet/);
+  const res = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { kind: string; backbones: { model: { id: string }; zeroShot: unknown[] }[] };
+  assert.equal(res.backbones.map((b) => [b.model.id, b.zeroShot.length > 0]), [[RESNET, false], [CLIP_DIR, true]]);
+  assert.ok(existsSync(join(out, 'chart.svg')) && existsSync(join(out, 'report.md')));
+  const bad = zs([...args, '--force', '--feature-output', 'x']);
+  assert.is(bad.code, 2);
+  assert.match(bad.stderr, /--feature-output names a tensor of one graph/);
 });
 
 test.run();

@@ -20,17 +20,17 @@ import { formatShots, type Worth } from './worth.js';
 
 export const REPORT_FILES = { markdown: 'report.md', json: 'results.json', chart: 'chart.svg' } as const;
 
-const pct = (x: number): string => (100 * x).toFixed(1);
-const pctStd = (m: MeanStd): string => (m.std === null ? pct(m.mean) : `${pct(m.mean)} ± ${pct(m.std)}`);
-const secs = (x: number): string => x.toFixed(2);
-const shotsLabel = (s: Shots): string => (s === 'all' ? 'all' : String(s));
+export const pct = (x: number): string => (100 * x).toFixed(1);
+export const pctStd = (m: MeanStd): string => (m.std === null ? pct(m.mean) : `${pct(m.mean)} ± ${pct(m.std)}`);
+export const secs = (x: number): string => x.toFixed(2);
+export const shotsLabel = (s: Shots): string => (s === 'all' ? 'all' : String(s));
 
 /** Escapes text for a Markdown table cell or line. */
 export function mdEscape(s: string): string {
   return s.replace(/[\\|*_`<>[\]]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ');
 }
 
-function mdTable(header: string[], rows: string[][], align: ('l' | 'r')[]): string {
+export function mdTable(header: string[], rows: string[][], align: ('l' | 'r')[]): string {
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   return [line(header), line(align.map((a) => (a === 'r' ? '---:' : '---'))), ...rows.map(line)].join('\n');
 }
@@ -41,7 +41,7 @@ function worthCell(w: Worth): string {
   return formatShots(w.shots!);
 }
 
-function probeTable(r: BenchResults, metric: 'top1' | 'meanPerClassRecall'): string {
+export function probeTable(r: BenchResults, metric: 'top1' | 'meanPerClassRecall'): string {
   const shots = r.protocol.shots.filter((s) => r.heads.some((h) => h.shots.some((x) => x.shots === s)));
   const rows = r.heads.map((h) => [mdEscape(h.name), ...shots.map((s) => {
     const cell = h.shots.find((x) => x.shots === s);
@@ -75,7 +75,8 @@ export function renderMarkdown(r: BenchResults, chartFile: string = REPORT_FILES
   }
 
   out.push('## Zero-shot', '');
-  out.push(mdTable(['prompts', 'templates', 'top-1 %', 'top-5 %', 'mean per-class recall %'],
+  if (r.zeroShot.length === 0) out.push(`None: ${mdEscape(r.model.id)} has no text tower.`, '');
+  else out.push(mdTable(['prompts', 'templates', 'top-1 %', 'top-5 %', 'mean per-class recall %'],
     r.zeroShot.map((z) => [mdEscape(z.name), String(z.templates), pct(z.top1), z.top5 === null ? '—' : pct(z.top5), pct(z.meanPerClassRecall)]),
     ['l', 'r', 'r', 'r', 'r']), '');
   if (r.worth.length) {

@@ -140,9 +140,17 @@ function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
+/** Headline without zero-shot (an image-only backbone): the first head's top-1 at its largest shots. */
+function probeHeadline(heads: HeadResult[], seeds: number): string {
+  const h = heads[0];
+  const last = h?.shots.at(-1);
+  if (!h || !last) return 'No few-shot probe results.';
+  const at = last.shots === 'all' ? 'all training images' : `${last.shots} shots per class`;
+  return `${capitalize(h.name)}: ${(100 * last.top1.mean).toFixed(1)}% top-1 with ${at}` + (seeds > 1 ? `, mean of ${seeds} seeds` : '') + ' (no text tower, so no zero-shot).';
+}
+
 /** Derives aggregates, worth, headline and time totals (see the header). */
 export function buildResults(input: BenchInput): BenchResults {
-  if (input.zeroShot.length === 0) throw new ZsError('E_INVALID_ARG', 'bench results need a zero-shot result');
   let fitS = 0;
   let predictS = input.zeroShot.reduce((s, z) => s + z.predictS, 0);
   const heads: HeadResult[] = input.heads.map((h) => ({
@@ -179,12 +187,12 @@ export function buildResults(input: BenchInput): BenchResults {
   }
   // the headline compares the strongest zero-shot prompt set (most templates) with the first head, as CLIP's Figure 7
   const zsHeadline = input.zeroShot.reduce((a, z) => (z.templates > a.templates ? z : a), input.zeroShot[0]!);
-  const first = worth.find((w) => w.zeroShot === zsHeadline.name) ?? worth[0];
+  const first = worth.find((w) => w.zeroShot === zsHeadline?.name) ?? worth[0];
   const seeds = input.protocol.seeds.length;
   const headline = first
     ? `${capitalize(first.text)} — ${first.zeroShot} against ${first.head} on the same features, top-1 accuracy` +
       (seeds > 1 ? `, mean of ${seeds} seeds` : '') + '.'
-    : 'No few-shot probe results to compare zero-shot with.';
+    : input.zeroShot.length === 0 ? probeHeadline(heads, seeds) : 'No few-shot probe results to compare zero-shot with.';
   return {
     schema: RESULTS_SCHEMA,
     kind: RESULTS_KIND,

@@ -96,9 +96,8 @@ export async function runBench(model: Model, opts: BenchOptions): Promise<BenchR
   const shots = opts.shots ?? DEFAULT_SHOTS;
   for (const s of shots) if (s !== 'all') int('--shots', s, 1);
   distinctStrings('--shots', shots.map(String));
-  if (!model.hasText) {
-    throw usageError('E_NO_TEXT', `${model.info.id} has no text tower, so it has no zero-shot to compare with`, 'bench a CLIP-like model');
-  }
+  // an image-only backbone (no text tower): no zero-shot, and only the heads that need no text (pickHeads)
+  const notes: string[] = model.hasText ? [] : [`${model.info.id} has no text tower: no zero-shot, and only heads that need no text (${heads.join(', ')}).`];
 
   // 1. the data: train pool and test rows
   const ds = await readFolderDataset(opts.data, { onWarning: opts.onWarning });
@@ -123,7 +122,6 @@ export async function runBench(model: Model, opts: BenchOptions): Promise<BenchR
   const all = [...train, ...test];
   const emb = await model.embedImages(all.map((i) => i.path), { onProgress: opts.onEmbedProgress });
   const embedS = since(t0);
-  const notes: string[] = [];
   for (const f of emb.failures) opts.onWarning?.(f.error.toLine());
   if (emb.failures.length) notes.push(`${emb.failures.length} images could not be read and were left out.`);
   const d = emb.embeddings.dims[1];
@@ -157,7 +155,7 @@ export async function runBench(model: Model, opts: BenchOptions): Promise<BenchR
   let ensemble: ZeroShotWeights | undefined;
   const templateSets: [string, string[]][] = [[`zero-shot (1 template)`, [DEFAULT_TEMPLATE]]];
   if (!(opts.templates.length === 1 && opts.templates[0] === DEFAULT_TEMPLATE)) templateSets.push([`zero-shot (${opts.templates.length} templates)`, opts.templates]);
-  for (const [name, templates] of templateSets) {
+  for (const [name, templates] of model.hasText ? templateSets : []) {
     const zs = await ZeroShotClassifier.create(model, prompts, { templates });
     const t = performance.now();
     const weights = { T: zs.classEmbeddings.data, scale: zs.scale, bias: zs.bias };

@@ -1,4 +1,7 @@
-/** `zs bench`: zero-shot against few-shot heads on a labelled folder; writes report.md, results.json, chart.svg. */
+/**
+ * `zs bench`: zero-shot against few-shot heads on a labelled folder; writes report.md, results.json, chart.svg.
+ * `--model a,b,c` benches several backbones with the same protocol into one report (src/bench/multi.ts).
+ */
 import { defineCommand } from './command.js';
 import { withModelOptions, loadOptions, DEFAULT_MODEL, type ModelArgs } from './options.js';
 import type { Io } from './io.js';
@@ -47,18 +50,46 @@ async function run(a: BenchArgs, io: Io): Promise<number> {
   const { Model } = await import('../embed/model.js');
   const { runBench } = await import('../bench/run.js');
   const { zsVersion } = await import('../version.js');
-  const model = await Model.load(a.model ?? DEFAULT_MODEL, loadOptions(a));
-  try {
-    const bar = await createProgress(io, { label: 'embed', total: 1, unit: 'images' });
-    const results = await runBench(model, {
-      data: a.data, shots, seeds: a.seeds, seed: a.seed, templates, labelMap, labelMapSource: a['label-map'],
-      testSplit, heads: heads as never, zsVersion: await zsVersion(),
-      headCache: a.cache ? join(zsHome(a['cache-dir']), 'heads') : undefined,
-      openPreProjection: (featureOutput) => Model.load(a.model ?? DEFAULT_MODEL, { ...loadOptions(a), featureOutput }),
-      onWarning: (m) => io.note(m, true),
-      onEmbedProgress: (p) => { bar.update(p.done, p.total); if (p.done === p.total) bar.stop(); },
-      onFit: (f) => io.note(`${f.head} ${f.shots} shots seed ${f.seed}: top-1 ${(100 * f.top1).toFixed(1)}%${f.cached ? ' (cached)' : ''}`),
+  const specs = (a.model ?? DEFAULT_MODEL).split(',').map((m) => m.trim());
+  if (specs.some((m) => m === '')) throw usageError('E_INVALID_ARG', `invalid --model list ${JSON.stringify(a.model)}`, 'separate model names with commas, e.g. --model resnet-50,clip-vit-b32');
+  if (specs.length > 1 && a['feature-output'] !== undefined) {
+    throw usageError('E_INVALID_ARG', '--feature-output names a tensor of one graph, not of several backbones', 'bench that backbone on its own, or drop --feature-output');
+  }
+  let bar = await createProgress(io, { label: 'embed', total: 1, unit: 'images' });
+  const benchOpts = {
+    data: a.data, shots, seeds: a.seeds, seed: a.seed, templates, labelMap, labelMapSource: a['label-map'],
+    testSplit, heads: heads as never, zsVersion: await zsVersion(),
+    headCache: a.cache ? join(zsHome(a['cache-dir']), 'heads') : undefined,
+    onWarning: (m: string) => io.note(m, true),
+    onEmbedProgress: (p: { done: number; total: number }) => { bar.update(p.done, p.total); if (p.done === p.total) bar.stop(); },
+    onFit: (f: { head: string; shots: unknown; seed: number; top1: number; cached: boolean }) => io.note(`${f.head} ${f.shots} shots seed ${f.seed}: top-1 ${(100 * f.top1).toFixed(1)}%${f.cached ? ' (cached)' : ''}`),
+  };
+  // the finetune head embeds the same images at the projection's input, from the same backbone
+  const preProjection = (spec: string) => (featureOutput: string) => Model.load(spec, { ...loadOptions(a), featureOutput });
+  if (specs.length > 1) {
+    const { runMultiBench } = await import('../bench/multi.js');
+    const { writeMultiBenchReport } = await import('../bench/multi-report.js');
+    const results = await runMultiBench(specs, (spec) => Model.load(spec, loadOptions(a)), {
+      ...benchOpts,
+      optionsFor: (spec) => ({ openPreProjection: preProjection(spec) }),
+      onModel: async (spec, i) => {
+        bar.stop();
+        io.note(`backbone ${i + 1} of ${specs.length}: ${spec}`);
+        bar = await createProgress(io, { label: 'embed', total: 1, unit: 'images' });
+      },
     });
+    bar.stop();
+    const files = await writeMultiBenchReport(a.out, results, { force: a.force });
+    if (a.json) io.out(JSON.stringify(results));
+    else {
+      io.out(results.headline);
+      for (const f of files) io.out(`wrote ${f}`);
+    }
+    return results.backbones.some((b) => b.notes.some((n) => /could not be read/.test(n))) ? 1 : 0;
+  }
+  const model = await Model.load(specs[0]!, loadOptions(a));
+  try {
+    const results = await runBench(model, { ...benchOpts, openPreProjection: preProjection(specs[0]!) });
     bar.stop();
     const files = await writeBenchReport(a.out, results, { force: a.force });
     if (a.json) io.out(JSON.stringify(results));
@@ -85,7 +116,7 @@ export const benchCommand = defineCommand<BenchArgs>({
       .option('templates', { type: 'string', default: 'imagenet', describe: 'ensemble template set or file (default: CLIP\'s 80 ImageNet templates)' })
       .option('label-map', { type: 'string', describe: 'JSON file mapping folder names to prompt words, e.g. {"t_shirt": "t-shirt"}' })
       .option('test-split', { type: 'number', default: 0.2, describe: 'test fraction when the folder has no train/ and test/' })
-      .option('heads', { type: 'string', describe: 'few-shot heads, comma-separated (default: every head the model can run): linear, anchored (probe pulled toward zero-shot), wise (zero-shot/probe mix), tip (Tip-Adapter), gda (Gaussian discriminant + zero-shot), finetune (visual projection + class head trained; CLIP-style)' })
+      .option('heads', { type: 'string', describe: 'few-shot heads, comma-separated (default: every head the model can run): linear, anchored (probe pulled toward zero-shot), wise (zero-shot/probe mix), tip (Tip-Adapter), gda (Gaussian discriminant + zero-shot), finetune (visual projection + class head trained; CLIP-style); a backbone without a text tower runs the heads that need no text' })
       .option('out', { alias: 'o', type: 'string', default: 'zs-bench', describe: 'report folder (report.md, results.json, chart.svg)' })
       .option('force', { type: 'boolean', default: false, describe: 'replace the report files in an existing --out' })
       .option('json', { type: 'boolean', default: false, describe: 'print results.json to stdout' }) as never,
