@@ -50,7 +50,10 @@ test('buildResults: schema, aggregates, worth, headline, time totals', () => {
   assert.is(r.headline, 'Zero-shot is worth 5.7 labelled examples per class — zero-shot (80 templates) against linear probe on the same features, top-1 accuracy, mean of 3 seeds.');
   assert.is(r.timings.fitS, 15 * 0.25);
   assert.is(r.timings.predictS, 15 * 0.125 + 0.5);
-  assert.throws(() => buildResults({ ...input(), zeroShot: [] }), /need a zero-shot result/);
+  // an image-only backbone: no zero-shot, no worth, a probe headline
+  const noText = buildResults({ ...input(), zeroShot: [] });
+  assert.equal(noText.worth, []);
+  assert.match(noText.headline, /top-1 with .* \(no text tower, so no zero-shot\)\.$/);
 });
 
 test('report.md: tables, headline, protocol, skipped shots, timings', () => {
