@@ -7,7 +7,7 @@
  *   npx tsc -p .
  * Run (exclusive CPU lock, so test runs of other sessions do not overlap the timings):
  *   flock -x /tmp/zs-cpu.lock node --import tsx scripts/bench-shards.ts [--images 512] [--rows-small 128]
- *     [--rows-big 1024] [--model DIR] [--work /tmp/zs-shards-bench] [--json out.json]
+ *     [--rows-big 1024] [--no-memory] [--model DIR] [--work /tmp/zs-shards-bench] [--json out.json]
  *
  * Definitions (C = the cores the machine has, 2 here; every worker is a whole `zs embed` process, timed from spawn
  * to exit, model load included, `--no-cache`):
@@ -122,8 +122,9 @@ async function main(): Promise<void> {
 
   const small = Number(opt('rows-small', '128'));
   const big = Number(opt('rows-big', '1024'));
-  const memSmall = await worker({ manifest: manifest(join(runDir, 'small.jsonl'), images, small), out: join(runDir, 'mem-small'), index: 0, count: 1 });
-  const memBig = await worker({ manifest: manifest(join(runDir, 'big.jsonl'), images, big), out: join(runDir, 'mem-big'), index: 0, count: 1 });
+  const memory = !process.argv.includes('--no-memory');
+  const memSmall = memory ? await worker({ manifest: manifest(join(runDir, 'small.jsonl'), images, small), out: join(runDir, 'mem-small'), index: 0, count: 1 }) : undefined;
+  const memBig = memory ? await worker({ manifest: manifest(join(runDir, 'big.jsonl'), images, big), out: join(runDir, 'mem-big'), index: 0, count: 1 }) : undefined;
 
   const f = (x: number, d = 2) => x.toFixed(d);
   const lines = [
@@ -135,7 +136,7 @@ async function main(): Promise<void> {
         + `once loaded ${f(steady(r.runs, N))} img/s = ${f(steady(r.runs, N) / (steady([one], N / 2) * CORES), 3)} x`,
       ...r.runs.map((w, i) => `  worker ${i}: ${w.done.counts.rows} rows, 1 intra-op thread, ${f(w.wall)} s, ${f(w.done.counts.rows / w.wall)} img/s (${f(w.done.timings.imagesPerSecond)} once loaded), peak RSS ${f(w.rssMb, 0)} MB`),
     ]),
-    `memory: ${small} rows peak RSS ${f(memSmall.rssMb, 0)} MB (${f(memSmall.wall)} s); ${big} rows peak RSS ${f(memBig.rssMb, 0)} MB (${f(memBig.wall)} s); ratio ${f(memBig.rssMb / memSmall.rssMb, 3)}`,
+    ...(memSmall && memBig ? [`memory: ${small} rows peak RSS ${f(memSmall.rssMb, 0)} MB (${f(memSmall.wall)} s); ${big} rows peak RSS ${f(memBig.rssMb, 0)} MB (${f(memBig.wall)} s); ratio ${f(memBig.rssMb / memSmall.rssMb, 3)}`] : []),
   ];
   console.log(lines.join('\n'));
   const json = opt('json', '');
