@@ -13,6 +13,16 @@ onnxconverter-common for fp16. Without torch and transformers it cannot run: pul
     python3 scripts/export-onnx.py facebook/dinov2-small models/dinov2-small
     zs models info models/clip-vit-b32
 
+ImageNet CNN classifiers the hub has no transformers.js copy of come from torchvision instead (--torchvision NAME,
+NAME one of TORCHVISION below); the weights are torchvision's DEFAULT ImageNet-1k weights of that architecture
+(e.g. VGG16_Weights.IMAGENET1K_V1, DenseNet121_Weights.IMAGENET1K_V1, EfficientNet_B0/B3_Weights.IMAGENET1K_V1,
+ResNet50_Weights.IMAGENET1K_V2), downloaded by torchvision; preprocessor_config.json reproduces those weights'
+own transforms (resize the shortest edge, center crop, ImageNet mean/std). --random-weights exports the same
+architecture with random weights and no download (for speed measurements):
+
+    python3 scripts/export-onnx.py --torchvision vgg16 models/vgg16
+    python3 scripts/export-onnx.py --torchvision resnet50 --random-weights /tmp/zs-cnn-bench/resnet50
+
 Output:
   config.json, preprocessor_config.json, tokenizer.json (+ tokenizer_config.json, special_tokens_map.json)
   CLIP / SigLIP: onnx/vision_model{,_fp16,_quantized}.onnx   pixel_values -> image_embeds
@@ -20,6 +30,8 @@ Output:
                  onnx/model.onnx, onnx/model_quantized.onnx  input_ids, pixel_values[, attention_mask] ->
                                                               logits_per_image, logits_per_text, text_embeds, image_embeds
   ViT / DINOv2:  onnx/model{,_fp16,_quantized}.onnx          pixel_values -> last_hidden_state, pooler_output
+  --torchvision: onnx/model{,_fp16}.onnx                     pixel_values -> logits (config.json id2label: ImageNet-1k);
+                 zs embeds with the pooled tensor entering the classifier (src/onnx/classifier.ts)
 """
 import argparse
 import os
@@ -28,6 +40,18 @@ import sys
 TEXT_IMAGE = {"clip", "siglip"}
 IMAGE_ONLY = {"vit", "dinov2", "deit", "beit"}
 SUFFIX = {"fp32": "", "fp16": "_fp16", "q8": "_quantized"}
+# torchvision classifiers: name -> (config.json architectures[0], model_type)
+TORCHVISION = {
+    "resnet50": ("ResNetForImageClassification", "resnet"),
+    "resnet101": ("ResNetForImageClassification", "resnet"),
+    "vgg16": ("VGGForImageClassification", "vgg"),
+    "vgg19": ("VGGForImageClassification", "vgg"),
+    "densenet121": ("DenseNetForImageClassification", "densenet"),
+    "efficientnet_b0": ("EfficientNetForImageClassification", "efficientnet"),
+    "efficientnet_b3": ("EfficientNetForImageClassification", "efficientnet"),
+    "efficientnet_b7": ("EfficientNetForImageClassification", "efficientnet"),
+    "convnext_tiny": ("ConvNextForImageClassification", "convnext"),
+}
 
 
 def need(module, why):
@@ -79,10 +103,49 @@ def to_q8(src, dst):
     print(f"  wrote {dst} ({os.path.getsize(dst) / 1e6:.1f} MB)")
 
 
+def export_torchvision(name, out, dtypes, opset, random_weights):
+    """A torchvision ImageNet classifier in the transformers.js layout, output `logits` (see the header)."""
+    import json
+    torch = need("torch", "the export itself")
+    torchvision = need("torchvision", "the torchvision architectures and weights")
+    if name not in TORCHVISION:
+        sys.exit(f"export-onnx: --torchvision {name!r} is not one of {', '.join(TORCHVISION)}")
+    if "q8" in dtypes:
+        sys.exit("export-onnx: q8 is not offered for classifiers: zs does not recognise a quantized classifier head (use --dtypes fp32,fp16)")
+    weights = torchvision.models.get_model_weights(name).DEFAULT
+    model = torchvision.models.get_model(name, weights=None if random_weights else weights).eval()
+    t = weights.transforms()
+    crop, resize = t.crop_size[0], t.resize_size[0]
+    resample = {"bilinear": 2, "bicubic": 3}[t.interpolation.value]
+    os.makedirs(os.path.join(out, "onnx"), exist_ok=True)
+    arch, model_type = TORCHVISION[name]
+    labels = weights.meta["categories"]
+    config = {"architectures": [arch], "model_type": model_type, "num_labels": len(labels),
+              "id2label": {str(i): l for i, l in enumerate(labels)}, "label2id": {l: i for i, l in enumerate(labels)},
+              "zs_source": f"torchvision {name} " + ("random weights (no download)" if random_weights else str(weights))}
+    pre = {"image_processor_type": "BitImageProcessor", "do_convert_rgb": True, "do_resize": True,
+           "size": {"shortest_edge": resize}, "resample": resample, "do_center_crop": True,
+           "crop_size": {"height": crop, "width": crop}, "do_rescale": True, "rescale_factor": 1 / 255,
+           "do_normalize": True, "image_mean": list(t.mean), "image_std": list(t.std)}
+    for file, obj in (("config.json", config), ("preprocessor_config.json", pre)):
+        with open(os.path.join(out, file), "w") as f:
+            json.dump(obj, f, indent=2)
+    print(f"exporting torchvision {name} ({config['zs_source']}, {crop}x{crop}) to {out}")
+    src = os.path.join(out, "onnx", "model.onnx")
+    export(model, [torch.randn(1, 3, crop, crop)], ["pixel_values"], ["logits"], src, max(opset, 17))
+    if "fp16" in dtypes:
+        to_fp16(src, os.path.join(out, "onnx", "model_fp16.onnx"))
+    if "fp32" not in dtypes:
+        os.remove(src)
+    print(f"done: zs models info {out}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("model", help="hub id or local checkpoint folder (transformers format)")
+    ap.add_argument("model", nargs="?", help="hub id or local checkpoint folder (transformers format)")
     ap.add_argument("out", help="output folder")
+    ap.add_argument("--torchvision", metavar="NAME", help=f"export a torchvision ImageNet classifier instead: {', '.join(TORCHVISION)}")
+    ap.add_argument("--random-weights", action="store_true", help="with --torchvision: random weights, no download")
     ap.add_argument("--dtypes", default="fp32,fp16,q8", help="comma-separated: fp32, fp16, q8 (default all)")
     ap.add_argument("--opset", type=int, default=14)
     ap.add_argument("--image-size", type=int, default=None, help="export resolution (default: from the config)")
@@ -91,6 +154,13 @@ def main():
     bad = [d for d in dtypes if d not in SUFFIX]
     if bad:
         sys.exit(f"export-onnx: unknown dtype {bad[0]!r} (use fp32, fp16, q8)")
+    if args.torchvision:
+        if args.model:
+            sys.exit("export-onnx: give either a checkpoint or --torchvision NAME, not both")
+        return export_torchvision(args.torchvision, args.out, [d for d in dtypes if d != "q8"] if args.dtypes == "fp32,fp16,q8" else dtypes,
+                                  args.opset, args.random_weights)
+    if not args.model:
+        sys.exit("export-onnx: name a checkpoint (or --torchvision NAME)")
 
     torch = need("torch", "the export itself")
     transformers = need("transformers", "to load the checkpoint")

@@ -27,7 +27,7 @@ test('every entry is a supported family whose layout names exactly the files the
     assert.is(family!.kind, e.task, e.name);
     assert.ok(e.dim > 0 && e.imageSize > 0 && e.license !== '', e.name);
     assert.ok(/^[0-9a-f]{40}$/.test(e.revision) || e.revision === 'main', `${e.name}: revision is a commit or main`);
-    for (const d of DTYPES) {
+    for (const d of DTYPES.filter((x) => e.files[x] || e.task !== 'image-classifier')) {
       const want = layoutFiles(family!, d);
       const got = entryFiles(e, d);
       assert.equal([...got.required].sort(), [...want.required].sort(), `${e.name} ${d}`);

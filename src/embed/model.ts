@@ -187,8 +187,13 @@ export class Model {
     const input = new vision.ort.Tensor('float32', pixels.subarray(0, n * 3 * h * w), [n, 3, h, w]);
     const out = await vision.run({ [vision.inputNames[0]!]: input }, [output]);
     const t = out[output]!;
-    // [n, ...] -> [n, d]: a pooled [n, c, 1, 1] tensor is c per row; copy out of ORT's buffer (float16 widened)
+    // [n, ...] -> [n, d]: a pooled [n, c, 1, 1] tensor is c per row; copy out of ORT's buffer (a float16 tensor,
+    // e.g. a feature inside an fp16 graph, arrives as raw 16-bit patterns and is widened)
     const d = t.dims.slice(1).reduce((a, b) => a * Number(b), 1);
+    if (t.type === 'float16') {
+      const { half } = await import('../onnx/index.js');
+      return { data: Float32Array.from(t.data as Uint16Array, half), dims: [n, d] };
+    }
     return { data: Float32Array.from(t.data as Float32Array), dims: [n, d] };
   }
 

@@ -14,7 +14,8 @@ export interface FloatTensor {
   dims: number[];
 }
 
-function half(h: number): number {
+/** IEEE 754 half-precision bits -> number. */
+export function half(h: number): number {
   const s = h & 0x8000 ? -1 : 1;
   const e = (h >> 10) & 0x1f;
   const m = h & 0x3ff;
