@@ -7,7 +7,7 @@ import { ROOT, zs } from './_helpers.js';
 
 test('the built entry exports the documented API', async () => {
   const api = await import(join(ROOT, 'dist', 'index.js'));
-  for (const name of ['Model', 'loadModel', 'ZeroShotClassifier', 'LinearProbe', 'Probe', 'fitGda', 'fitTip', 'fitFinetune', 'runBench', 'ZsError', 'EmbeddingCache', 'pullModel', 'createPreprocessor', 'loadTokenizer']) {
+  for (const name of ['Model', 'loadModel', 'ZeroShotClassifier', 'LinearProbe', 'Probe', 'fitGda', 'fitTip', 'fitFinetune', 'runBench', 'ZsError', 'EmbeddingCache', 'pullModel', 'createPreprocessor', 'loadTokenizer', 'index', 'search', 'findDuplicates', 'SearchIndex']) {
     assert.ok(name in api, name);
   }
 });

@@ -13,7 +13,7 @@
  * embed/cache.ts); otherwise it is re-checked next run and counted as updated only if its embedding changed.
  */
 import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { usageError, type ZsError } from '../errors.js';
 import { imagesInFolder } from '../data/images.js';
 import type { Model, LoadOptions } from '../embed/model.js';
@@ -179,7 +179,7 @@ function sameVector(store: IndexStore, model: number, open: Map<number, SegmentF
   if (!file) {
     const seg = store.segments(model).find((s) => s.id === item.seg);
     if (!seg) return false;
-    file = SegmentFile.open(`${store.dir}/${seg.file}`, { d: vec.length, dp: paddedDim(vec.length), n: seg.rows });
+    file = SegmentFile.open(join(store.dir, seg.file), { d: vec.length, dp: paddedDim(vec.length), n: seg.rows });
     open.set(item.seg, file);
   }
   const row = new Float32Array(vec.length);
