@@ -58,6 +58,35 @@ test('same size returns an equal copy, not the same buffer', () => {
   assert.equal(Array.from(out.data), Array.from(src.data));
 });
 
+test('a region of the output equals that part of the whole resize, byte for byte, against the PIL goldens', () => {
+  let checked = 0;
+  for (const c of index.cases) {
+    const src = source(c.source);
+    const expected = blob.subarray(c.offset, c.offset + c.width * c.height * 3);
+    // a center-crop-like region and one touching the bottom-right corner (each at least 1x1)
+    const regions = [
+      { x0: Math.floor(c.width / 4), y0: Math.floor(c.height / 3), x1: Math.max(Math.floor(c.width / 4) + 1, Math.floor((3 * c.width) / 4)), y1: c.height },
+      { x0: c.width - 1, y0: Math.floor(c.height / 2), x1: c.width, y1: c.height },
+    ];
+    for (const r of regions) {
+      const got = resize(src, c.width, c.height, c.filter, c.box, r);
+      const rw = r.x1 - r.x0;
+      assert.is(got.width, rw);
+      assert.is(got.height, r.y1 - r.y0);
+      for (let y = r.y0; y < r.y1; y++) {
+        const want = expected.subarray((y * c.width + r.x0) * 3, (y * c.width + r.x1) * 3);
+        const row = got.data.subarray((y - r.y0) * rw * 3, (y - r.y0 + 1) * rw * 3);
+        if (!want.every((v, i) => v === row[i])) assert.unreachable(`${c.source} ${c.filter} ${c.width}x${c.height} region ${JSON.stringify(r)} row ${y}`);
+      }
+      checked++;
+    }
+  }
+  assert.ok(checked >= 120);
+  const src = source(index.cases[0]!.source);
+  assert.throws(() => resize(src, 10, 10, 'bicubic', undefined, { x0: 5, y0: 0, x1: 5, y1: 10 }), (e: unknown) => e instanceof ZsError && /invalid region/.test(e.message));
+  assert.throws(() => resize(src, 10, 10, 'bicubic', undefined, { x0: 0, y0: 0, x1: 11, y1: 10 }), (e: unknown) => e instanceof ZsError && /invalid region/.test(e.message));
+});
+
 test('PIL filter numbers map to names', () => {
   assert.is(filterFromPilCode(3), 'bicubic');
   assert.is(filterFromPilCode(2), 'bilinear');

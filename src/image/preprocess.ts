@@ -15,7 +15,7 @@
 import { ZsError } from '../errors.js';
 import { decodeImage, type DecodedImage, type ImageInput } from './decode.js';
 import { parsePreprocessorConfig, resizeTarget, type PreprocessSpec } from './config.js';
-import { resize, type Box, type RgbImage } from './resample.js';
+import { resize, type Box, type Region, type RgbImage } from './resample.js';
 
 export interface PreprocessorOptions {
   /** Decode large JPEG/WebP files at reduced scale (default false: exact transformers parity). */
@@ -65,11 +65,17 @@ function valueTable(spec: PreprocessSpec): Float32Array {
   return lut;
 }
 
-/** Writes the center crop (or the whole image) of `img` through `lut` as CHW into out[offset..]. */
-function writeChw(img: RgbImage, outH: number, outW: number, lut: Float32Array, out: Float32Array, offset: number): void {
+/**
+ * Writes the center crop of a `fullW` x `fullH` image through `lut` as CHW into out[offset..], where `img` holds only
+ * the part of it at [originX, originX + img.width) x [originY, originY + img.height) (the part the crop covers).
+ */
+function writeChw(
+  img: RgbImage, fullW: number, fullH: number, originX: number, originY: number,
+  outH: number, outW: number, lut: Float32Array, out: Float32Array, offset: number,
+): void {
   // transformers' center_crop: top = floor((H - h) / 2); rows outside the image are zero padding.
-  const top = Math.floor((img.height - outH) / 2);
-  const left = Math.floor((img.width - outW) / 2);
+  const top = Math.floor((fullH - outH) / 2) - originY;
+  const left = Math.floor((fullW - outW) / 2) - originX;
   const plane = outH * outW;
   const src = img.data;
   for (let y = 0; y < outH; y++) {
@@ -90,6 +96,13 @@ function writeChw(img: RgbImage, outH: number, outW: number, lut: Float32Array, 
       }
     }
   }
+}
+
+/** The part of a `w` x `h` image that a center crop to `outW` x `outH` keeps (all of it when the crop is larger). */
+function cropRegion(w: number, h: number, outW: number, outH: number): Region {
+  const top = Math.floor((h - outH) / 2);
+  const left = Math.floor((w - outW) / 2);
+  return { x0: Math.max(0, left), y0: Math.max(0, top), x1: Math.min(w, left + outW), y1: Math.min(h, top + outH) };
 }
 
 /**
@@ -122,10 +135,13 @@ export function createPreprocessor(
     const t = target(source?.width ?? img.width, source?.height ?? img.height);
     const box = source?.box;
     const whole = !box || (box[0] === 0 && box[1] === 0 && box[2] === img.width && box[3] === img.height);
-    const resized = spec.resize && (t.width !== img.width || t.height !== img.height || !whole)
-      ? resize(img, t.width, t.height, spec.filter, box)
-      : img;
-    writeChw(resized, height, width, lut, dst, offset);
+    if (spec.resize && (t.width !== img.width || t.height !== img.height || !whole)) {
+      // resample only what the center crop keeps: the same pixels as resizing everything, then cropping
+      const r = cropRegion(t.width, t.height, width, height);
+      writeChw(resize(img, t.width, t.height, spec.filter, box, r), t.width, t.height, r.x0, r.y0, height, width, lut, dst, offset);
+    } else {
+      writeChw(img, img.width, img.height, 0, 0, height, width, lut, dst, offset);
+    }
     return dst;
   }
 

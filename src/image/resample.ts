@@ -127,15 +127,15 @@ function clip8(ss: number): number {
   return v < 0 ? 0 : v > 255 ? 255 : v;
 }
 
-/** Horizontal pass over source rows [row0, row0 + rows): [rows, outW, 3] from [*, inW, 3]. */
-function horizontal(src: Uint8Array, inW: number, row0: number, rows: number, outW: number, c: Coeffs): Uint8Array {
-  const out = new Uint8Array(rows * outW * 3);
+/** Horizontal pass over source rows [row0, row0 + rows), output columns [x0, x1): [rows, x1 - x0, 3] from [*, inW, 3]. */
+function horizontal(src: Uint8Array, inW: number, row0: number, rows: number, x0: number, x1: number, c: Coeffs): Uint8Array {
+  const out = new Uint8Array(rows * (x1 - x0) * 3);
   const { ksize, first, count, weights } = c;
   const inStride = inW * 3;
   let o = 0;
   for (let y = 0; y < rows; y++) {
     const rowBase = (row0 + y) * inStride;
-    for (let xx = 0; xx < outW; xx++) {
+    for (let xx = x0; xx < x1; xx++) {
       let s0 = HALF, s1 = HALF, s2 = HALF;
       let p = rowBase + first[xx]! * 3;
       const kb = xx * ksize;
@@ -154,20 +154,24 @@ function horizontal(src: Uint8Array, inW: number, row0: number, rows: number, ou
   return out;
 }
 
-/** Vertical pass: [outH, w, 3] from [*, w, 3], where tap rows are `first[i] - row0`. */
-function vertical(src: Uint8Array, w: number, row0: number, outH: number, c: Coeffs): Uint8Array {
+/**
+ * Vertical pass, output rows [y0, y1): [y1 - y0, w, 3] from columns [col0, col0 + w) of [*, srcW, 3], where tap
+ * rows are `first[i] - row0`.
+ */
+function vertical(src: Uint8Array, srcW: number, col0: number, w: number, row0: number, y0: number, y1: number, c: Coeffs): Uint8Array {
+  const stride = srcW * 3;
   const rowLen = w * 3;
-  const out = new Uint8Array(outH * rowLen);
+  const out = new Uint8Array((y1 - y0) * rowLen);
   const { ksize, first, count, weights } = c;
-  for (let yy = 0; yy < outH; yy++) {
-    const base = (first[yy]! - row0) * rowLen;
+  for (let yy = y0; yy < y1; yy++) {
+    const base = (first[yy]! - row0) * stride + col0 * 3;
     const n = count[yy]!;
     const kb = yy * ksize;
-    const o = yy * rowLen;
+    const o = (yy - y0) * rowLen;
     for (let i = 0; i < rowLen; i++) {
       let ss = HALF;
       let p = base + i;
-      for (let y = 0; y < n; y++, p += rowLen) ss = (ss + src[p]! * weights[kb + y]!) | 0;
+      for (let y = 0; y < n; y++, p += stride) ss = (ss + src[p]! * weights[kb + y]!) | 0;
       out[o + i] = clip8(ss);
     }
   }
@@ -218,13 +222,18 @@ function checkSize(name: string, v: number): void {
 /** A source region [x0, y0, x1, y1] in pixels (float32 in Pillow), as PIL's resize `box`. */
 export type Box = [number, number, number, number];
 
+/** Output pixels [x0, x1) x [y0, y1) of a resize (the rest is not computed). */
+export interface Region { x0: number; y0: number; x1: number; y1: number }
+
 /**
  * Resizes an RGB image to `width` x `height` exactly as Pillow's `Image.resize((width, height), filter, box)`
  * does (no reducing_gap). `box` (default: the whole image) is the source region mapped onto the output; unlike
  * PIL's Python API it may reach past the image edge, where Pillow's C code (used here) just has fewer taps.
- * Returns a new image; the same size with the whole image as box returns a copy, as Pillow does.
+ * `region` (default: all of it) computes only part of the output, e.g. the center crop that follows: each output
+ * pixel is computed exactly as in the whole resize, so the result equals that part of it byte for byte.
+ * Returns a new image (the region's size); the same size with the whole image as box returns a copy, as Pillow does.
  */
-export function resize(img: RgbImage, width: number, height: number, filter: ResampleFilter, box?: Box): RgbImage {
+export function resize(img: RgbImage, width: number, height: number, filter: ResampleFilter, box?: Box, region?: Region): RgbImage {
   checkSize('width', width);
   checkSize('height', height);
   if (img.data.length !== img.width * img.height * 3) {
@@ -234,9 +243,19 @@ export function resize(img: RgbImage, width: number, height: number, filter: Res
   if (!b.every(Number.isFinite) || b[2] <= b[0] || b[3] <= b[1]) {
     throw new ZsError('E_INVALID_ARG', `invalid box: [${box?.join(', ')}] (expected x0 < x1 and y0 < y1)`, { kind: 'usage' });
   }
+  const r = region ?? { x0: 0, y0: 0, x1: width, y1: height };
+  const inside = (v: number, hi: number) => Number.isInteger(v) && v >= 0 && v <= hi;
+  if (!inside(r.x0, width) || !inside(r.x1, width) || !inside(r.y0, height) || !inside(r.y1, height) || r.x1 <= r.x0 || r.y1 <= r.y0) {
+    throw new ZsError('E_INVALID_ARG', `invalid region: [${r.x0}, ${r.y0}, ${r.x1}, ${r.y1}] (expected integers 0 <= x0 < x1 <= ${width}, 0 <= y0 < y1 <= ${height})`, { kind: 'usage' });
+  }
+  const rw = r.x1 - r.x0;
+  const rh = r.y1 - r.y0;
   const wholeBox = b[0] === 0 && b[1] === 0 && b[2] === img.width && b[3] === img.height;
-  if (width === img.width && height === img.height && wholeBox) return { data: img.data.slice(), width, height };
-  if (filter === 'nearest') return { data: nearest(img, width, height, b), width, height };
+  if (width === img.width && height === img.height && wholeBox) return { data: copyRegion(img, r), width: rw, height: rh };
+  if (filter === 'nearest') {
+    const full = { data: nearest(img, width, height, b), width, height };
+    return region ? { data: copyRegion(full, r), width: rw, height: rh } : full;
+  }
   const kernel = KERNELS[filter];
   if (!kernel) throw new ZsError('E_INVALID_ARG', `invalid resample filter: ${String(filter)}`, { kind: 'usage' });
 
@@ -244,16 +263,21 @@ export function resize(img: RgbImage, width: number, height: number, filter: Res
   const needH = width !== img.width || b[0] !== 0 || b[2] !== width;
   const needV = height !== img.height || b[1] !== 0 || b[3] !== height;
   const cv = precompute(img.height, b[1], b[3], height, kernel);
-  // Rows of the source the vertical pass reads (Pillow only resamples these horizontally).
-  const row0 = cv.first[0]!;
-  const rowEnd = cv.first[height - 1]! + cv.count[height - 1]!;
-  let data = img.data;
-  let base = 0;
-  if (needH) {
-    const ch = precompute(img.width, b[0], b[2], width, kernel);
-    data = horizontal(img.data, img.width, needV ? row0 : 0, needV ? rowEnd - row0 : img.height, width, ch);
-    base = needV ? row0 : 0;
-  }
-  if (needV) data = vertical(data, needH ? width : img.width, base, height, cv);
-  return { data, width: needH ? width : img.width, height: needV ? height : img.height };
+  // Rows of the source the vertical pass reads for the region (Pillow resamples only the rows it reads horizontally).
+  const row0 = cv.first[r.y0]!;
+  let rowEnd = row0;
+  for (let y = r.y0; y < r.y1; y++) rowEnd = Math.max(rowEnd, cv.first[y]! + cv.count[y]!);
+  if (!needV) return { data: horizontal(img.data, img.width, r.y0, rh, r.x0, r.x1, precompute(img.width, b[0], b[2], width, kernel)), width: rw, height: rh };
+  if (!needH) return { data: vertical(img.data, img.width, r.x0, rw, 0, r.y0, r.y1, cv), width: rw, height: rh };
+  const ch = precompute(img.width, b[0], b[2], width, kernel);
+  const rows = horizontal(img.data, img.width, row0, rowEnd - row0, r.x0, r.x1, ch); // [rowEnd - row0, rw, 3]
+  return { data: vertical(rows, rw, 0, rw, row0, r.y0, r.y1, cv), width: rw, height: rh };
+}
+
+/** The pixels of `r` in `img`, as a new packed [rh, rw, 3] array. */
+function copyRegion(img: RgbImage, r: Region): Uint8Array {
+  const rw = r.x1 - r.x0;
+  const out = new Uint8Array((r.y1 - r.y0) * rw * 3);
+  for (let y = r.y0; y < r.y1; y++) out.set(img.data.subarray((y * img.width + r.x0) * 3, (y * img.width + r.x1) * 3), (y - r.y0) * rw * 3);
+  return out;
 }
