@@ -219,6 +219,9 @@ test('CSV and Parquet manifests shard like JSONL; usage errors are one line with
     assert.match(r.stderr, re);
     assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
   }
+  const env = zs(['embed', ...M, '--manifest', join(DATA, 'manifest.jsonl'), '--out', join(tmp, 'x')], { env: { JOB_COMPLETION_INDEX: '3' } });
+  assert.is(env.code, 2);
+  assert.match(env.stderr, /JOB_COMPLETION_INDEX=3 is not below --shard-count 1/);
   writeFileSync(join(tmp, 'badrow.jsonl'), '{"key": "a", "path": "x.png"}\n{"key": "b"}\n');
   const r = zs(['embed', ...M, '--manifest', join(tmp, 'badrow.jsonl'), '--shard-index', '1', '--shard-count', '2', '--out', join(tmp, 'y')]);
   assert.is(r.code, 2);

@@ -32,7 +32,10 @@ export function shardIndex(flag: number | undefined, env: NodeJS.ProcessEnv, cou
   const fromEnv = env.JOB_COMPLETION_INDEX;
   if (fromEnv !== undefined && fromEnv !== '') {
     if (!/^\d+$/.test(fromEnv)) throw usageError('E_USAGE', `JOB_COMPLETION_INDEX=${fromEnv} is not a shard index`, 'pass --shard-index I');
-    return int('JOB_COMPLETION_INDEX', Number(fromEnv), 0, count - 1);
+    if (Number(fromEnv) >= count) {
+      throw usageError('E_USAGE', `JOB_COMPLETION_INDEX=${fromEnv} is not below --shard-count ${count}`, 'pass --shard-count equal to the Job\'s completions');
+    }
+    return Number(fromEnv);
   }
   if (count === 1) return 0;
   throw usageError('E_USAGE', `--shard-count ${count} needs --shard-index (or $JOB_COMPLETION_INDEX)`, 'pass --shard-index I, 0 <= I < the count');
