@@ -134,6 +134,22 @@ test('nearest is exact on near-ties: many rows within the bound of each other', 
   store.close();
 });
 
+test('nearest is exact across scan-chunk boundaries (segments larger than the 16,384-row window)', async () => {
+  const d = 16;
+  const rows = new Map<string, Float32Array>();
+  for (let i = 0; i < 40_000; i++) rows.set(`/big/${String(i).padStart(6, '0')}`, unit(d));
+  const { store, m } = await build('chunks', rows, d, 32_768);
+  for (const resident of [false, true]) {
+    const set = VectorSet.open(store.dir, store.segments(m.id), d, { resident });
+    for (let t = 0; t < 3; t++) {
+      const q = unit(d);
+      assert.equal(found(store, set, set.nearest(q, 25)).map((h) => h.path), brute(q, rows, 25).map((h) => h.path));
+    }
+    set.close();
+  }
+  store.close();
+});
+
 test('dupes: planted near-duplicate pairs and a triple are found, no false group', async () => {
   const d = 128;
   const rows = new Map<string, Float32Array>();
