@@ -45,6 +45,20 @@ function noIndex(dir: string, name: string): ZsError {
   });
 }
 
+/**
+ * Opens the model's current segments. A concurrent `zs index` may replace a segment between reading the list and
+ * opening its file (an open file stays readable); then the list is read again.
+ */
+function openSet(store: IndexStore, m: IndexModel, resident: boolean): VectorSet {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return VectorSet.open(store.dir, store.segments(m.id), m.dim, { resident });
+    } catch (e) {
+      if (!(e instanceof ZsError && e.code === 'E_INDEX_DAMAGED') || attempt === 3) throw e;
+    }
+  }
+}
+
 export class SearchIndex {
   private constructor(
     private readonly store: IndexStore, private readonly set: VectorSet, readonly indexModel: IndexModel,
@@ -76,7 +90,7 @@ export class SearchIndex {
           kind: 'usage', hint: `pass --model ${others[0]!.name}, or run zs index DIR --model ${name}`,
         });
       }
-      const set = VectorSet.open(dir, store.segments(m.id), m.dim, { resident: opts.resident });
+      const set = openSet(store, m, opts.resident ?? false);
       return new SearchIndex(store, set, m, model, owned);
     } catch (e) {
       store?.close();
