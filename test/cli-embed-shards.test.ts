@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
+import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { zs, tempDir, ROOT, BIN, CLIP_DIR, REF_IMAGES } from './_helpers.js';
 import { startImageServer } from './helpers/image-server.js';
 
@@ -78,6 +78,9 @@ test('4 shards as 4 parallel processes: the union is every input once, with the 
       assert.not.ok(seen.has(row.key), `${row.key} twice`);
       seen.set(row.key, row);
     }
+    const kv = (await parquetMetadataAsync(await asyncBufferFromFile(join(out, `part-0000${i}.parquet`)))).key_value_metadata ?? [];
+    assert.equal(kv.filter((k) => k.key.startsWith('zs.')).map((k) => [k.key, k.value]), [['zs.model', CLIP_DIR], ['zs.dim', '16'], ['zs.normalized', 'true']]);
+    assert.ok(kv.some((k) => k.key === 'ARROW:schema'), 'the Arrow schema entry (FixedSizeList) is there');
     const done = JSON.parse(readFileSync(join(out, `part-0000${i}.done.json`), 'utf8'));
     assert.equal(done.shard, { index: i, count: 4, rule: 'row mod count' });
     assert.is(done.counts.rows, rows.length);

@@ -3,7 +3,8 @@
  * by the batch, every file under a temporary name until `close` renames them into place:
  *
  *   layout 'parquet' (default)   part-IIIII.parquet: key, path, model (UTF8), embedding (LIST<FLOAT>, d values,
- *                                null when the row failed), error (UTF8, null when it did not). Every input is a row.
+ *                                null when the row failed; FixedSizeList<float32, d> for Arrow readers through the
+ *                                ARROW:schema entry), error (UTF8, null when it did not). Every input is a row.
  *   layout 'clip-retrieval'      img_emb/img_emb_I.npy (float32 [n, d]) + metadata/metadata_I.parquet (key, path,
  *                                model), the same row order, as clip-retrieval and embedding-reader lay them out.
  *                                Failed inputs are left out of both (as clip-retrieval does); the shard's
@@ -16,6 +17,7 @@ import { join } from 'node:path';
 import { wrapError } from '../errors.js';
 import { npyHeader } from './engine-output.js';
 import { shardFiles, type ShardLayout } from './worker-config.js';
+import { arrowSchemaEntry } from './arrow-schema.js';
 import { openParquetFile, tempPath, type Column, type ParquetFile } from './parquet-file.js';
 
 export { LAYOUTS, shardFiles, type ShardLayout } from './worker-config.js';
@@ -81,7 +83,15 @@ export async function openShardWriter(dir: string, index: number, layout: ShardL
   } catch (e) {
     throw wrapError(e, 'E_WRITE', `cannot create ${dir}`, 'check that --out names a writable folder');
   }
-  const meta = { 'zs.model': model, 'zs.dim': String(dim), 'zs.normalized': 'true' };
+  const meta: Record<string, string> = { 'zs.model': model, 'zs.dim': String(dim), 'zs.normalized': 'true' };
+  if (layout === 'parquet') {
+    // Arrow readers (pyarrow, arrow-rs, polars) then read `embedding` as FixedSizeList<float32, dim>
+    meta['ARROW:schema'] = arrowSchemaEntry([
+      { name: 'key', nullable: false, type: { kind: 'utf8' } }, { name: 'path', nullable: false, type: { kind: 'utf8' } },
+      { name: 'model', nullable: false, type: { kind: 'utf8' } }, { name: 'embedding', nullable: true, type: { kind: 'fixed-float32-list', size: dim } },
+      { name: 'error', nullable: true, type: { kind: 'utf8' } },
+    ]);
+  }
   // opened at once: a shard's temporaries exist from its start, so a killed run is seen (and cleared) by the next
   const pq: ParquetFile = await openParquetFile(files[layout === 'parquet' ? 0 : 1]!, layout === 'parquet' ? PART_COLUMNS : META_COLUMNS, meta);
   const npy = layout === 'parquet' ? undefined : await openNpy(files[0]!, dim).catch(async (e: unknown) => { await pq.abort(); throw e; });
