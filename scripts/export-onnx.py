@@ -111,7 +111,7 @@ def export_torchvision(name, out, dtypes, opset, random_weights):
     if name not in TORCHVISION:
         sys.exit(f"export-onnx: --torchvision {name!r} is not one of {', '.join(TORCHVISION)}")
     if "q8" in dtypes:
-        sys.exit("export-onnx: q8 is not offered for classifiers: zs does not recognise a quantized classifier head (use --dtypes fp32,fp16)")
+        sys.exit("export-onnx: q8 is not offered for torchvision classifiers (not tried with zs; use --dtypes fp32,fp16)")
     weights = torchvision.models.get_model_weights(name).DEFAULT
     model = torchvision.models.get_model(name, weights=None if random_weights else weights).eval()
     t = weights.transforms()

@@ -43,7 +43,10 @@ const num = (v: unknown): number | undefined => (typeof v === 'number' && Number
  */
 export function embeddingDim(config: Json): number | undefined {
   const vision = (config.vision_config ?? {}) as Json;
-  return num(config.projection_dim) ?? num(vision.projection_dim) ?? num(vision.hidden_size) ?? num(config.hidden_size);
+  // CNN classifiers: the pooled feature is the last stage's width (ResNet, ConvNeXt) or EfficientNet's hidden_dim
+  const stages = Array.isArray(config.hidden_sizes) ? config.hidden_sizes : [];
+  return num(config.projection_dim) ?? num(vision.projection_dim) ?? num(vision.hidden_size) ?? num(config.hidden_size)
+    ?? num(stages[stages.length - 1]) ?? num(config.hidden_dim);
 }
 
 const RESAMPLE = ['nearest', 'lanczos', 'bilinear', 'bicubic', 'box', 'hamming'];
