@@ -9,7 +9,9 @@
  *   /usr/bin/python3 scripts/export-onnx.py --torchvision resnet50 --random-weights /tmp/zs-cnn-bench/resnet50
  * Run:
  *   flock -x /tmp/zs-cpu.lock node --import tsx scripts/bench-cnn.ts [--model /tmp/zs-cnn-bench/resnet50]
- *     [--images 64] [--batch 16] [--rounds 3] [--work /tmp/zs-cnn-bench]
+ *     [--set photos|small] [--images 64] [--batch 16] [--rounds 3] [--work /tmp/zs-cnn-bench]
+ * --set photos: the synthetic 4032x3024 phone photos of the engine benchmark (scripts/bench-embed-data.ts, decoded
+ * with JPEG shrink-on-load, zs's default); --set small: 640x480 JPEGs, which no shrink-on-load helps.
  * Rounds are interleaved (zs, bare, zs, bare, ...) and each side's best round is reported: the machine is shared and
  * other processes only ever slow a run down. The ratio is zs images/s over bare images/s.
  */
@@ -18,6 +20,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { Model } from '../src/embed/model.js';
+import { photoSet } from './bench-embed-data.js';
 
 function opt(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -29,9 +32,14 @@ const count = Number(opt('images', '64'));
 const batch = Number(opt('batch', '16'));
 const rounds = Number(opt('rounds', '3'));
 const threads = availableParallelism();
+const set = opt('set', 'photos');
 
-/** Photo-like JPEGs (640x480, smooth colour fields plus noise), made once. */
+/** The image set: phone photos (bench-embed-data.ts) or small photo-like JPEGs (640x480, colour fields plus noise), made once. */
 async function images(): Promise<string[]> {
+  if (set === 'photos') {
+    const dir = await photoSet(join(work, 'photos'), count);
+    return Array.from({ length: count }, (_, i) => join(dir, `photo-${String(i).padStart(4, '0')}.jpg`));
+  }
   const dir = join(work, `images-${count}`);
   mkdirSync(dir, { recursive: true });
   const paths: string[] = [];
@@ -103,7 +111,7 @@ async function main(): Promise<void> {
     await model.close();
     const zsBest = Math.min(...zsTimes), bareBest = Math.min(...bareTimes);
     const out = {
-      machine: `${cpus()[0]?.model ?? 'cpu'} x${availableParallelism()}`, model: modelDir, feature: g.feature, dim,
+      machine: `${cpus()[0]?.model ?? 'cpu'} x${availableParallelism()}`, set, model: modelDir, feature: g.feature, dim,
       images: paths.length, batch, threads, rounds,
       zs: { bestS: zsBest, imagesPerS: paths.length / zsBest, roundsS: zsTimes },
       bare: { bestS: bareBest, imagesPerS: paths.length / bareBest, roundsS: bareTimes },
