@@ -11,7 +11,8 @@
  * pretrained weights; no validation set. The same lambda pulls the class head toward the text embeddings.
  * Gradient (G = (P - Y) / n [n, K]):  dC = s G' U + 2 lambda (C - T);  du_i = s (G C)_i;
  * da_i = (du_i - u_i (u_i . du_i)) / |a_i|;  dW = dA' H + 2 lambda (W - W0).
- * The products run on the SIMD kernel (learn/matmul.ts): A = H W' and dA' H = (H' dA)' with H' fixed.
+ * All five products (A = H W', Z = U C', dU = G C, dC = G' U, dW = dA' H) run on the SIMD kernel (learn/matmul.ts)
+ * in float32, or in float64 loops with precision 'f64' (exact, for gradient checks).
  */
 import { lbfgs } from '../learn/lbfgs.js';
 import type { Dataset } from '../learn/logreg.js';
@@ -45,59 +46,62 @@ export interface FinetuneObjective {
   lastLoss(): number;
 }
 
-/** The two products with H [n, p]: A = H W' [n, d] and dA' H [d, p]. */
-interface Products {
-  forward(W: Float64Array): Float64Array;
-  backward(dAt: Float32Array | Float64Array): Float64Array;
+/** Z = A B' with a fixed-shape right-hand side B [cols, inner] that can be replaced: A [m, inner] -> Z [m, cols]. */
+interface Mul {
+  set(b: ArrayLike<number>): void;
+  apply(a: Float32Array | Float64Array, m: number): Float64Array;
 }
 
-/** float32 on the SIMD kernel (the default), or float64 in plain loops (exact; for checks on small problems). */
-function products(H: Float32Array, n: number, p: number, d: number, precision: 'f32' | 'f64'): Products {
-  if (precision === 'f64') {
+/** float32 on the SIMD kernel (learn/matmul.ts), or float64 in plain loops (exact; for checks on small problems). */
+function mul(cols: number, inner: number, precision: 'f32' | 'f64'): Mul {
+  if (precision === 'f32') {
+    const prod = productWith(new Float32Array(cols * inner), cols, inner);
     return {
-      forward(W) {
-        const A = new Float64Array(n * d);
-        for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) {
-          let s = 0;
-          for (let j = 0; j < p; j++) s += H[i * p + j]! * W[k * p + j]!;
-          A[i * d + k] = s;
-        }
-        return A;
-      },
-      backward(dAt) {
-        const G = new Float64Array(d * p);
-        for (let k = 0; k < d; k++) for (let i = 0; i < n; i++) {
-          const a = dAt[k * n + i]!;
-          if (a !== 0) for (let j = 0; j < p; j++) G[k * p + j]! += a * H[i * p + j]!;
-        }
-        return G;
-      },
+      set: (b) => prod.update(b),
+      apply: (a, m) => prod.apply(a instanceof Float32Array ? a : Float32Array.from(a), m),
     };
   }
-  const Ht = new Float32Array(p * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) Ht[j * n + i] = H[i * p + j]!;
-  const proj = productWith(new Float32Array(d * p), d, p); // A = H W' [n, d]
-  const grad = productWith(Ht, p, n);                       // rows dA' [d, n] times H'' -> dA' H [d, p]
+  let B: ArrayLike<number> = new Float64Array(cols * inner);
   return {
-    forward(W) { proj.update(W); return proj.apply(H, n); },
-    backward(dAt) { return grad.apply(dAt instanceof Float32Array ? dAt : Float32Array.from(dAt), d); },
+    set: (b) => { B = Float64Array.from(b); },
+    apply(a, m) {
+      const z = new Float64Array(m * cols);
+      for (let i = 0; i < m; i++) for (let c = 0; c < cols; c++) {
+        let s = 0;
+        for (let j = 0; j < inner; j++) s += a[i * inner + j]! * B[c * inner + j]!;
+        z[i * cols + c] = s;
+      }
+      return z;
+    },
   };
+}
+
+/** Transpose of a [rows, cols] matrix into `out` [cols, rows]. */
+function transpose(a: ArrayLike<number>, rows: number, cols: number, out: Float32Array | Float64Array): Float32Array | Float64Array {
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = a[i * cols + j]!;
+  return out;
 }
 
 /** The objective of the header on rows `data` ([n, p]). */
 export function finetuneObjective(data: Dataset, W0: Float32Array, d: number, T: Float32Array, scale: number, lambda: number,
   precision: 'f32' | 'f64' = 'f32'): FinetuneObjective {
   const { x: H, labels, n, d: p, K } = data;
-  const prod = products(H, n, p, d, precision);
-  const dAt64 = precision === 'f64';
-  const U = new Float64Array(n * d), dAt = dAt64 ? new Float64Array(d * n) : new Float32Array(d * n);
+  const Arr = precision === 'f32' ? Float32Array : Float64Array;
+  const proj = mul(d, p, precision);      // A = H W'            [n, d]
+  const back = mul(p, n, precision);      // dW = dA' H = dA' (H')'  [d, p]
+  back.set(transpose(H, n, p, new Arr(p * n)));
+  const logit = mul(K, d, precision);     // Z = U C'            [n, K]
+  const toU = mul(d, K, precision);       // dU = G C = G (C')'  [n, d]
+  const toC = mul(d, n, precision);       // dC = G' U = G' (U')' [K, d]
+  const U = new Arr(n * d), Ut = new Arr(d * n), Ct = new Arr(d * K), Gt = new Arr(K * n), dAt = new Arr(d * n);
   const norms = new Float64Array(n);
-  const logits = new Float64Array(n * K), G = new Float64Array(n * K);
+  const G = new Arr(n * K);
   let loss = NaN;
   const fg = (x: Float64Array, g: Float64Array): number => {
     const W = x.subarray(0, d * p), C = x.subarray(d * p);
     const gW = g.subarray(0, d * p), gC = g.subarray(d * p);
-    const A = prod.forward(W);
+    proj.set(W);
+    const A = proj.apply(H, n);
     for (let i = 0; i < n; i++) {
       let s = 0;
       for (let j = 0; j < d; j++) s += A[i * d + j]! ** 2;
@@ -105,42 +109,34 @@ export function finetuneObjective(data: Dataset, W0: Float32Array, d: number, T:
       norms[i] = r;
       for (let j = 0; j < d; j++) U[i * d + j] = A[i * d + j]! / r;
     }
-    // logits [n, K] = s U C' (float64 here: K * d per row is small next to the projection)
+    logit.set(C);
+    const Z = logit.apply(U, n); // [n, K], times the scale below
     let ce = 0;
     for (let i = 0; i < n; i++) {
       let m = -Infinity;
-      for (let k = 0; k < K; k++) {
-        let z = 0;
-        for (let j = 0; j < d; j++) z += U[i * d + j]! * C[k * d + j]!;
-        z *= scale;
-        logits[i * K + k] = z;
-        if (z > m) m = z;
-      }
-      let se = 0;
-      for (let k = 0; k < K; k++) se += Math.exp(logits[i * K + k]! - m);
+      for (let k = 0; k < K; k++) { const z = scale * Z[i * K + k]!; Z[i * K + k] = z; if (z > m) m = z; }
       const y = labels[i]!;
-      ce += Math.log(se) + m - logits[i * K + y]!;
-      for (let k = 0; k < K; k++) G[i * K + k] = (Math.exp(logits[i * K + k]! - m) / se - (k === y ? 1 : 0)) / n;
+      const zy = Z[i * K + y]! - m;
+      let se = 0;
+      for (let k = 0; k < K; k++) { const e = Math.exp(Z[i * K + k]! - m); Z[i * K + k] = e; se += e; }
+      ce += Math.log(se) - zy;
+      for (let k = 0; k < K; k++) G[i * K + k] = scale * (Z[i * K + k]! / se - (k === y ? 1 : 0)) / n; // s (P - Y) / n
     }
     loss = ce / n;
-    // dC = s G' U, du = s G C, da = (du - u (u . du)) / |a|
-    gC.fill(0);
-    const du = new Float64Array(d);
+    // du = s G C, dC = s G' U, da = (du - u (u . du)) / |a|
+    toU.set(transpose(C, K, d, Ct));
+    const dU = toU.apply(G, n);
+    toC.set(transpose(U, n, d, Ut));
+    const dC = toC.apply(transpose(G, n, K, Gt), K);
     for (let i = 0; i < n; i++) {
-      du.fill(0);
-      for (let k = 0; k < K; k++) {
-        const gk = scale * G[i * K + k]!;
-        if (gk === 0) continue;
-        for (let j = 0; j < d; j++) { du[j]! += gk * C[k * d + j]!; gC[k * d + j]! += gk * U[i * d + j]!; }
-      }
       let dot = 0;
-      for (let j = 0; j < d; j++) dot += U[i * d + j]! * du[j]!;
-      for (let j = 0; j < d; j++) dAt[j * n + i] = (du[j]! - U[i * d + j]! * dot) / norms[i]!;
+      for (let j = 0; j < d; j++) dot += U[i * d + j]! * dU[i * d + j]!;
+      for (let j = 0; j < d; j++) dAt[j * n + i] = (dU[i * d + j]! - U[i * d + j]! * dot) / norms[i]!;
     }
-    const dW = prod.backward(dAt); // [d, p]
+    const dW = back.apply(dAt, d); // [d, p]
     let pen = 0;
     for (let i = 0; i < d * p; i++) { const w = W[i]! - W0[i]!; pen += w * w; gW[i] = dW[i]! + 2 * lambda * w; }
-    for (let i = 0; i < K * d; i++) { const c = C[i]! - T[i]!; pen += c * c; gC[i] = gC[i]! + 2 * lambda * c; }
+    for (let i = 0; i < K * d; i++) { const c = C[i]! - T[i]!; pen += c * c; gC[i] = dC[i]! + 2 * lambda * c; }
     return loss + lambda * pen;
   };
   return { fg, lastLoss: () => loss };
