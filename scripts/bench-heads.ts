@@ -73,7 +73,8 @@ const val1 = sample(r, centres, K, 1, d, 0.06);
 const [th1, tip1S] = time(() => fitTip(train, val1, zs));
 rows.push([`Tip-Adapter head, chosen on ${K} validation rows (1 per class)`, `beta ${th1.settings.beta}, val acc ${th1.val!.accuracy.toFixed(3)}`, tip1S]);
 
-// fine-tuning: pre-projection rows [ftRows, ftP], W0 [d, ftP], class head [ftK, d]
+// fine-tuning: pre-projection rows [ftRows, ftP], W0 [d, ftP], class head [ftK, d] (--ft-rows 0 skips it)
+if (ftRows > 0) {
 const W0 = Float32Array.from({ length: d * ftP }, () => gauss(r) / Math.sqrt(ftP));
 const preCentres = Float32Array.from({ length: ftK * ftP }, () => gauss(r));
 const per = Math.ceil(ftRows / ftK);
@@ -86,6 +87,7 @@ rows.push([`fine-tune: one objective + gradient evaluation (${ft.n} rows, ${ftP}
 let its = 0;
 const [fh, ftS] = time(() => fitFinetune({ fitOn: ft, W0, d, feature: 'h' }, { T, scale: 100, bias: 0 }, { maxIter: ftIter, onIteration: (i) => { its = i.iteration; } }));
 rows.push([`fine-tune: L-BFGS, at most ${ftIter} iterations`, `${its} iterations, converged ${fh.settings.converged}, objective ${(fh.settings.objective as number).toFixed(4)}`, ftS]);
+}
 
 console.log(`Machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, Node ${process.version}, one thread.\n`);
 console.log('| step | result | seconds |\n| --- | --- | ---: |');

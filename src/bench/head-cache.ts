@@ -14,7 +14,7 @@ import { HEAD_VERSIONS, scorerOf, type HeadName, type ZeroShotWeights } from '..
 import type { FittedHead } from '../heads/fewshot.js';
 
 /** Bumped when the bench protocol (splits, selection grids) changes in a way the key does not capture. */
-export const HEAD_CACHE_VERSION = 1;
+export const HEAD_CACHE_VERSION = 2; // 2: GDA's candidates include the discriminant alone
 
 function bytesOf(a: ArrayBufferView): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);

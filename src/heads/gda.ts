@@ -9,8 +9,10 @@
  *                   (G_FLOOR = 1e-3 keeps Sigma positive definite where the estimate says 0 but S is singular,
  *                   e.g. residuals all along one direction)
  *   discriminant    logit_k(x) = x' Sigma^-1 mu_k - mu_k' Sigma^-1 mu_k / 2 + log(n_k / n)
- *   head            zero-shot logits + alpha * discriminant, alpha chosen on the validation rows (`beats`, from
- *                   alpha = 0 up a log grid scaled to the two logits' spreads); one linear map in the end.
+ *   head            w * zero-shot logits + alpha * discriminant, (w, alpha) chosen on the validation rows (`beats`,
+ *                   simplest first: zero-shot alone (1, 0), then w = 1 with alpha up a log grid scaled so the
+ *                   discriminant spans the zero-shot logits' spread (unit spread where zero-shot is flat), then the
+ *                   discriminant alone (0, base)); one linear map in the end.
  *
  * One shot per class leaves no within-class scatter (S = 0, singular): then Sigma = I (documented fallback,
  * `identity` in the result): the discriminant becomes nearest class mean, x' mu_k - |mu_k|^2 / 2. A model without
@@ -19,8 +21,8 @@
 import { ZsError } from '../errors.js';
 import type { Dataset } from '../learn/logreg.js';
 import { productWith } from '../learn/matmul.js';
-import { beats, type ValScore } from '../learn/select.js';
-import { linearLogits, valScore } from './logits.js';
+import type { ValScore } from '../learn/select.js';
+import { scoreIfBetter, valScore } from './logits.js';
 import { scorerOf, zeroShotLogits, type HeadParams, type ZeroShotWeights } from './state.js';
 import type { FittedHead } from './fewshot.js';
 
@@ -153,30 +155,34 @@ export const GDA_ALPHA_EXPONENTS = Array.from({ length: 25 }, (_, i) => (i - 12)
 export function fitGda(train: Dataset, val: Dataset, zs: ZeroShotWeights | undefined, fitOn: Dataset = train, shrinkage?: number): FittedHead {
   const { K, d } = train;
   const sel = gdaClosedForm(train, shrinkage);
-  const gv = linearLogits(val.x, val.n, d, sel.W, sel.b, K);
-  let alpha = 1;
+  const gv = productWith(Float32Array.from(sel.W), K, d).apply(val.x, val.n); // [nv, K]
+  for (let i = 0; i < val.n; i++) for (let k = 0; k < K; k++) gv[i * K + k]! += sel.b[k]!;
+  let alpha = 1, zsWeight = zs ? 1 : 0;
   let best: ValScore;
   if (zs) {
     const zv = zeroShotLogits(zs, K, d)(val.x, val.n);
-    const spread = rowSpread(zv, K) / Math.max(rowSpread(gv, K), Number.MIN_VALUE);
-    const alphas = [0, ...GDA_ALPHA_EXPONENTS.map((e) => spread * 10 ** e)];
+    // alpha scaled so that alpha * discriminant spans the zero-shot logits' spread (or 1 where zero-shot is flat)
+    const zSpread = rowSpread(zv, K);
+    const base = (zSpread > 0 ? zSpread : 1) / Math.max(rowSpread(gv, K), Number.MIN_VALUE);
+    // candidates, simplest first: zero-shot alone, zero-shot + alpha * discriminant, the discriminant alone
+    const candidates: [number, number][] = [[1, 0], ...GDA_ALPHA_EXPONENTS.map((e): [number, number] => [1, base * 10 ** e]), [0, base]];
     best = { accuracy: -1, loss: Infinity };
     const mix = new Float64Array(zv.length);
-    for (const a of alphas) {
-      for (let i = 0; i < mix.length; i++) mix[i] = zv[i]! + a * gv[i]!;
-      const s = valScore(mix, val.labels, K);
-      if (beats(s, best)) { best = s; alpha = a; }
+    for (const [w, a] of candidates) {
+      for (let i = 0; i < mix.length; i++) mix[i] = w * zv[i]! + a * gv[i]!;
+      const s = scoreIfBetter(mix, val.labels, K, best);
+      if (s) { best = s; alpha = a; zsWeight = w; }
     }
   } else {
     best = valScore(gv, val.labels, K);
   }
   const fin = fitOn === train ? sel : gdaClosedForm(fitOn, shrinkage);
   const W = new Float64Array(K * d), b = new Float64Array(K);
-  for (let i = 0; i < K * d; i++) W[i] = (zs ? zs.scale * zs.T[i]! : 0) + alpha * fin.W[i]!;
-  for (let k = 0; k < K; k++) b[k] = (zs ? zs.bias : 0) + alpha * fin.b[k]!;
+  for (let i = 0; i < K * d; i++) W[i] = (zs ? zsWeight * zs.scale * zs.T[i]! : 0) + alpha * fin.W[i]!;
+  for (let k = 0; k < K; k++) b[k] = (zs ? zsWeight * zs.bias : 0) + alpha * fin.b[k]!;
   const params: HeadParams = { head: 'gda', W, b };
   return {
     params, score: scorerOf(params, K, d), C: alpha, val: best,
-    settings: { alpha, shrinkage: fin.shrinkage, identityCovariance: fin.identity, zeroShot: !!zs },
+    settings: { alpha, zeroShotWeight: zsWeight, shrinkage: fin.shrinkage, identityCovariance: fin.identity, zeroShot: !!zs },
   };
 }

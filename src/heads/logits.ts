@@ -1,5 +1,5 @@
 /** Logit and log-probability helpers shared by the heads: linear logits, log-softmax, log-loss, accuracy. */
-import { PROB_FLOOR, type ValScore } from '../learn/select.js';
+import { PROB_FLOOR, beats, type ValScore } from '../learn/select.js';
 
 /** Row-wise log-softmax of logits [n, K], in place. */
 export function logSoftmaxRows(z: Float64Array, K: number): Float64Array {
@@ -51,4 +51,31 @@ export function accuracyOf(scores: Float64Array, labels: Int32Array, K: number):
 export function valScore(logits: Float64Array, labels: Int32Array, K: number): ValScore {
   const logp = logSoftmaxRows(Float64Array.from(logits), K);
   return { accuracy: accuracyOf(logp, labels, K), loss: logLoss(logp, labels, K) };
+}
+
+/**
+ * The validation score of logits [n, K] if it can beat `best` (`beats`), else null: accuracy first (argmax, no exp),
+ * and the log-loss (log-sum-exp per row) only where the accuracy ties or beats best's. Selection grids call this for
+ * every candidate, so most candidates cost one pass without exp.
+ */
+export function scoreIfBetter(logits: Float64Array, labels: Int32Array, K: number, best: ValScore): ValScore | null {
+  const n = labels.length;
+  let ok = 0;
+  for (let i = 0; i < n; i++) {
+    let arg = 0;
+    for (let k = 1; k < K; k++) if (logits[i * K + k]! > logits[i * K + arg]!) arg = k;
+    if (arg === labels[i]) ok++;
+  }
+  const accuracy = ok / n;
+  if (accuracy < best.accuracy) return null;
+  let loss = 0;
+  for (let i = 0; i < n; i++) {
+    let m = -Infinity;
+    for (let k = 0; k < K; k++) m = Math.max(m, logits[i * K + k]!);
+    let s = 0;
+    for (let k = 0; k < K; k++) s += Math.exp(logits[i * K + k]! - m);
+    loss += Math.min(m + Math.log(s) - logits[i * K + labels[i]!]!, -Math.log(PROB_FLOOR));
+  }
+  const score = { accuracy, loss: loss / n };
+  return beats(score, best) ? score : null;
 }

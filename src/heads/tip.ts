@@ -11,8 +11,8 @@
  */
 import type { Dataset } from '../learn/logreg.js';
 import { productWith } from '../learn/matmul.js';
-import { beats, type ValScore } from '../learn/select.js';
-import { valScore } from './logits.js';
+import type { ValScore } from '../learn/select.js';
+import { scoreIfBetter } from './logits.js';
 import { scorerOf, zeroShotLogits, type HeadParams, type ZeroShotWeights } from './state.js';
 import type { FittedHead } from './fewshot.js';
 
@@ -47,8 +47,8 @@ export function fitTip(train: Dataset, val: Dataset, zs: ZeroShotWeights, fitOn:
     for (const a of alphas) {
       if (a === 0 && bi > 0) continue; // zero-shot does not depend on beta
       for (let i = 0; i < mix.length; i++) mix[i] = zv[i]! + a * c[i]!;
-      const s = valScore(mix, val.labels, K);
-      if (beats(s, best)) { best = s; alpha = a; beta = TIP_BETAS[bi]!; }
+      const s = scoreIfBetter(mix, val.labels, K, best);
+      if (s) { best = s; alpha = a; beta = TIP_BETAS[bi]!; }
     }
   }
   const params: HeadParams = {
