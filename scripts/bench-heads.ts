@@ -92,4 +92,4 @@ rows.push([`fine-tune: L-BFGS, at most ${ftIter} iterations`, `${its} iterations
 console.log(`Machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, Node ${process.version}, one thread.\n`);
 console.log('| step | result | seconds |\n| --- | --- | ---: |');
 for (const [a, b, s] of rows) console.log(`| ${a} | ${b} | ${s.toFixed(2)} |`);
-if (outIdx >= 0) writeFileSync(argv[outIdx + 1]!, JSON.stringify({ K, k, d, v, ftRows: ft.n, ftK, ftP, ftIter, rows }, null, 2) + '\n');
+if (outIdx >= 0) writeFileSync(argv[outIdx + 1]!, JSON.stringify({ K, k, d, v, ftRows, ftK, ftP, ftIter, rows }, null, 2) + '\n');

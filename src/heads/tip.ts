@@ -19,17 +19,20 @@ import type { FittedHead } from './fewshot.js';
 export const TIP_BETAS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 export const TIP_ALPHA_EXPONENTS = Array.from({ length: 17 }, (_, i) => (i - 12) / 4);
 
-/** Cache logits for every beta of TIP_BETAS at once: [betas][n, K]. */
+/** Cache logits for every beta of TIP_BETAS at once: [betas][n, K] (one row's K x betas sums kept hot, then stored). */
 function cacheLogitsAllBetas(aff: Float64Array, n: number, keyLabels: Int32Array, K: number): Float64Array[] {
   const N = keyLabels.length, B = TIP_BETAS.length;
   const out = TIP_BETAS.map(() => new Float64Array(n * K));
+  const row = new Float64Array(K * B); // [K][B] for one validation row
   for (let i = 0; i < n; i++) {
+    row.fill(0);
     for (let j = 0; j < N; j++) {
-      const e = Math.exp(-(1 - aff[i * N + j]!)); // beta = 1
-      const at = i * K + keyLabels[j]!;
+      const e = Math.exp(aff[i * N + j]! - 1); // beta = 1; beta b is e^b
+      const at = keyLabels[j]! * B;
       let p = e;
-      for (let b = 0; b < B; b++) { out[b]![at]! += p; p *= e; }
+      for (let b = 0; b < B; b++) { row[at + b]! += p; p *= e; }
     }
+    for (let k = 0; k < K; k++) for (let b = 0; b < B; b++) out[b]![i * K + k] = row[k * B + b]!;
   }
   return out;
 }
