@@ -215,6 +215,9 @@ test('CSV and Parquet manifests shard like JSONL; usage errors are one line with
     [['--manifest', join(DATA, 'nope.jsonl'), '--out', join(tmp, 'x')], /no manifest file/],
     [['--manifest', join(DATA, 'broken.jpg'), '--out', join(tmp, 'x')], /cannot tell the format of manifest/],
     [['--shard-index', '1', join(DATA, 'coffee.png')], /--shard-index needs --manifest/],
+    [['--layout', 'clip-retrieval', join(DATA, 'coffee.png')], /--layout needs --manifest/],
+    [['--fetch-retries', '3', join(DATA, 'coffee.png')], /--fetch-retries needs --manifest/],
+    [['--stdin-jsonl', '--layout', 'clip-retrieval'], /--layout needs --manifest; --stdin-jsonl answers on stdout/],
   ] as const;
   for (const [args, re] of bad) {
     const r = zs(['embed', ...M, ...args]);

@@ -11,7 +11,7 @@ import { usageError } from '../errors.js';
 import { int } from '../validate.js';
 import { loadOptions, DEFAULT_MODEL, type ModelArgs } from './options.js';
 import type { Io } from './io.js';
-import type { FetchOptions, ShardLayout } from '../embed/worker-config.js';
+import { DEFAULT_FETCH, type FetchOptions, type ShardLayout } from '../embed/worker-config.js';
 
 export interface WorkerArgs extends ModelArgs {
   inputs?: string[];
@@ -19,11 +19,19 @@ export interface WorkerArgs extends ModelArgs {
   'shard-index'?: number;
   'shard-count'?: number;
   out?: string;
-  layout: ShardLayout;
+  layout?: ShardLayout;
   'stdin-jsonl': boolean;
-  'fetch-concurrency': number;
-  'fetch-retries': number;
-  'max-download': number;
+  'fetch-concurrency'?: number;
+  'fetch-retries'?: number;
+  'max-download'?: number;
+}
+
+export const DEFAULT_FETCH_CONCURRENCY = 16;
+/** Flags that only the worker modes (--manifest, --stdin-jsonl) read: elsewhere they are refused, never ignored. */
+export const WORKER_ONLY_FLAGS = ['fetch-concurrency', 'fetch-retries', 'max-download'] as const;
+
+function fetchConcurrency(a: WorkerArgs): number {
+  return int('--fetch-concurrency', a['fetch-concurrency'] ?? DEFAULT_FETCH_CONCURRENCY, 1, 256);
 }
 
 /** The shard index: the flag, else $JOB_COMPLETION_INDEX, else 0 for a job of one shard. */
@@ -43,8 +51,8 @@ export function shardIndex(flag: number | undefined, env: NodeJS.ProcessEnv, cou
 
 function fetchOptions(a: WorkerArgs): FetchOptions {
   return {
-    maxBytes: int('--max-download', a['max-download'], 1),
-    retries: int('--fetch-retries', a['fetch-retries'], 0, 20),
+    maxBytes: int('--max-download', a['max-download'] ?? DEFAULT_FETCH.maxBytes, 1),
+    retries: int('--fetch-retries', a['fetch-retries'] ?? DEFAULT_FETCH.retries, 0, 20),
     backoffMs: 500,
     idleTimeoutMs: 30_000,
   };
@@ -60,8 +68,8 @@ export async function runShard(a: WorkerArgs, io: Io): Promise<number> {
   const model = await Model.load(a.model ?? DEFAULT_MODEL, { ...loadOptions(a), lazy: true });
   try {
     const r = await embedShard(model, {
-      manifest: a.manifest!, index, count, out: a.out, layout: a.layout, fetch: fetchOptions(a),
-      fetchConcurrency: int('--fetch-concurrency', a['fetch-concurrency'], 1, 256),
+      manifest: a.manifest!, index, count, out: a.out, layout: a.layout ?? 'parquet', fetch: fetchOptions(a),
+      fetchConcurrency: fetchConcurrency(a),
     });
     const c = r.done.counts;
     if (r.skipped) io.note(`shard ${index} of ${count} is already done (${r.doneFile}): nothing to do`);
@@ -78,6 +86,9 @@ export async function runShard(a: WorkerArgs, io: Io): Promise<number> {
 export async function runStdin(a: WorkerArgs, io: Io): Promise<number> {
   if (a.inputs?.length || a.manifest) throw usageError('E_USAGE', '--stdin-jsonl reads its inputs from stdin only', 'drop the other inputs');
   if (a.out && a.out !== '-') throw usageError('E_USAGE', '--stdin-jsonl writes to stdout', 'drop --out');
+  for (const flag of ['shard-index', 'shard-count', 'layout'] as const) {
+    if (a[flag] !== undefined) throw usageError('E_USAGE', `--${flag} needs --manifest; --stdin-jsonl answers on stdout`, `drop --${flag}`);
+  }
   const { Model } = await import('../embed/model.js');
   const { LineQueue, runPipe } = await import('../embed/pipe.js');
   const model = await Model.load(a.model ?? DEFAULT_MODEL, { ...loadOptions(a), lazy: true });
@@ -89,7 +100,7 @@ export async function runStdin(a: WorkerArgs, io: Io): Promise<number> {
     if (!process.stdout.write(text)) await new Promise<void>((r) => process.stdout.once('drain', r));
   };
   try {
-    const r = await runPipe(model, queue, write, { fetch: fetchOptions(a), fetchConcurrency: int('--fetch-concurrency', a['fetch-concurrency'], 1, 256) });
+    const r = await runPipe(model, queue, write, { fetch: fetchOptions(a), fetchConcurrency: fetchConcurrency(a) });
     io.note(`answered ${r.lines} input line${r.lines === 1 ? '' : 's'}, ${r.failed} failed`);
     return 0;
   } finally {

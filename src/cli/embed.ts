@@ -15,7 +15,7 @@ import { readLinesFile, type Io } from './io.js';
 import { createProgress } from './progress.js';
 import { usageError } from '../errors.js';
 import { asList } from './classify.js';
-import { runShard, runStdin, type WorkerArgs } from './embed-worker.js';
+import { runShard, runStdin, DEFAULT_FETCH_CONCURRENCY, WORKER_ONLY_FLAGS, type WorkerArgs } from './embed-worker.js';
 import { LAYOUTS, DEFAULT_FETCH } from '../embed/worker-config.js';
 
 interface EmbedArgs extends ModelArgs, WorkerArgs {
@@ -44,7 +44,7 @@ function plural(n: number, what: string): string {
 async function run(a: EmbedArgs, io: Io): Promise<number> {
   if (a['stdin-jsonl']) return runStdin(a, io);
   if (a.manifest !== undefined) return runShard(a, io);
-  for (const flag of ['shard-index', 'shard-count'] as const) {
+  for (const flag of ['shard-index', 'shard-count', 'layout', ...WORKER_ONLY_FLAGS] as const) {
     if (a[flag] !== undefined) throw usageError('E_USAGE', `--${flag} needs --manifest`, 'pass --manifest FILE with the inputs to shard');
   }
   const texts = readTexts(asList(a.text), a['text-file']);
@@ -121,11 +121,11 @@ export const embedCommand = defineCommand<EmbedArgs>({
       .option('manifest', { type: 'string', describe: 'JSONL, CSV or Parquet file of inputs (key, path or url per row): embed one shard of it into --out DIR' })
       .option('shard-index', { type: 'number', describe: 'which shard (rows r with r mod count = index; default $JOB_COMPLETION_INDEX)' })
       .option('shard-count', { type: 'number', describe: 'how many shards the manifest is split into (default 1)' })
-      .option('layout', { type: 'string', choices: LAYOUTS, default: 'parquet', describe: 'shard files: part-IIIII.parquet, or clip-retrieval\'s img_emb/img_emb_I.npy + metadata/metadata_I.parquet' })
+      .option('layout', { type: 'string', choices: LAYOUTS, describe: 'shard files: part-IIIII.parquet (default), or clip-retrieval\'s img_emb/img_emb_I.npy + metadata/metadata_I.parquet' })
       .option('stdin-jsonl', { type: 'boolean', default: false, describe: 'read one JSON input per stdin line, answer one JSON line each on stdout, in order' })
-      .option('fetch-concurrency', { type: 'number', default: 16, describe: 'image URLs fetched at once' })
-      .option('fetch-retries', { type: 'number', default: DEFAULT_FETCH.retries, describe: 'retries of a failed URL fetch (exponential backoff from 0.5 s)' })
-      .option('max-download', { type: 'number', default: DEFAULT_FETCH.maxBytes, describe: 'largest image fetched from a URL, in bytes' })
+      .option('fetch-concurrency', { type: 'number', describe: `image URLs fetched at once (default ${DEFAULT_FETCH_CONCURRENCY})` })
+      .option('fetch-retries', { type: 'number', describe: `retries of a failed URL fetch, exponential backoff from 0.5 s (default ${DEFAULT_FETCH.retries})` })
+      .option('max-download', { type: 'number', describe: `largest image fetched from a URL, in bytes (default ${DEFAULT_FETCH.maxBytes})` })
       .example('$0 embed photos/ --out photos.jsonl', 'every image below photos/, one JSON line each')
       .example('$0 embed data/ --labels-from-dirs --out feats.npy', 'feats.npy [n, d] + feats.json (paths, labels)')
       .example('$0 embed --text "a photo of a cat"', 'a text embedding')
