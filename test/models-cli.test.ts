@@ -92,8 +92,16 @@ test('an interrupted pull (process killed) resumes with Range on the next pull',
 });
 
 test('two processes pulling the same model at once: both succeed, each file is fetched once, files are intact', async () => {
-  hub.knobs.throttle = 20_000_000;
-  const [a, b] = await Promise.all([run(['models', 'pull', REPO, '--dtype', 'q8']), run(['models', 'pull', REPO, '--dtype', 'q8'])]);
+  // The second process starts once the first is mid-download (holding the lock), so the overlap does not depend on
+  // how fast a loaded machine spawns processes; at 1 MB/s the first pull holds the lock for ~5 s.
+  hub.knobs.throttle = 1_000_000;
+  const first = run(['models', 'pull', REPO, '--dtype', 'q8']);
+  const started = Date.now();
+  while (!hub.log.some((l) => l.method === 'GET' && l.url.startsWith('/cdn/'))) {
+    assert.ok(Date.now() - started < 60_000, 'the first pull never started downloading');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const [a, b] = await Promise.all([first, run(['models', 'pull', REPO, '--dtype', 'q8'])]);
   assert.is(a.code, 0, a.stderr);
   assert.is(b.code, 0, b.stderr);
   assert.is(a.stdout, b.stdout);
