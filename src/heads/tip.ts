@@ -19,20 +19,28 @@ import type { FittedHead } from './fewshot.js';
 export const TIP_BETAS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 export const TIP_ALPHA_EXPONENTS = Array.from({ length: 17 }, (_, i) => (i - 12) / 4);
 
-/** Cache logits for every beta of TIP_BETAS at once: [betas][n, K] (one row's K x betas sums kept hot, then stored). */
-function cacheLogitsAllBetas(aff: Float64Array, n: number, keyLabels: Int32Array, K: number): Float64Array[] {
-  const N = keyLabels.length, B = TIP_BETAS.length;
+/**
+ * Cache logits for every beta of TIP_BETAS at once: [betas][n, K], from the transposed affinities affT [N, n] (key j's
+ * cosine to every validation row). Keys are taken class by class, each class's sums for every row and beta kept in
+ * one small buffer, so memory is read in order and written once.
+ */
+function cacheLogitsAllBetas(affT: Float64Array, n: number, keyLabels: Int32Array, K: number): Float64Array[] {
+  const B = TIP_BETAS.length;
   const out = TIP_BETAS.map(() => new Float64Array(n * K));
-  const row = new Float64Array(K * B); // [K][B] for one validation row
-  for (let i = 0; i < n; i++) {
-    row.fill(0);
-    for (let j = 0; j < N; j++) {
-      const e = Math.exp(aff[i * N + j]! - 1); // beta = 1; beta b is e^b
-      const at = keyLabels[j]! * B;
-      let p = e;
-      for (let b = 0; b < B; b++) { row[at + b]! += p; p *= e; }
+  const byClass: number[][] = Array.from({ length: K }, () => []);
+  keyLabels.forEach((l, j) => byClass[l]!.push(j));
+  const buf = new Float64Array(n * B); // [n][B] for one class
+  for (let k = 0; k < K; k++) {
+    if (byClass[k]!.length === 0) continue;
+    buf.fill(0);
+    for (const j of byClass[k]!) {
+      for (let i = 0; i < n; i++) {
+        const e = Math.exp(affT[j * n + i]! - 1); // beta = 1; beta b is e^b
+        let p = e;
+        for (let b = 0; b < B; b++) { buf[i * B + b]! += p; p *= e; }
+      }
     }
-    for (let k = 0; k < K; k++) for (let b = 0; b < B; b++) out[b]![i * K + k] = row[k * B + b]!;
+    for (let b = 0; b < B; b++) { const o = out[b]!; for (let i = 0; i < n; i++) o[i * K + k] = buf[i * B + b]!; }
   }
   return out;
 }
@@ -40,8 +48,10 @@ function cacheLogitsAllBetas(aff: Float64Array, n: number, keyLabels: Int32Array
 export function fitTip(train: Dataset, val: Dataset, zs: ZeroShotWeights, fitOn: Dataset = train): FittedHead {
   const { K, d } = train;
   const zv = zeroShotLogits(zs, K, d)(val.x, val.n);
-  const aff = productWith(train.x.subarray(0, train.n * d), train.n, d).apply(val.x, val.n); // [nv, N]
-  const caches = cacheLogitsAllBetas(aff, val.n, train.labels, K);
+  // affinities transposed, [N, nv]: the validation rows are the product's fixed side (small, stays in cache) and
+  // the keys stream past it once, instead of every validation row streaming all keys
+  const affT = productWith(val.x.subarray(0, val.n * d), val.n, d).apply(train.x, train.n);
+  const caches = cacheLogitsAllBetas(affT, val.n, train.labels.subarray(0, train.n), K);
   let best: ValScore = { accuracy: -1, loss: Infinity };
   let alpha = 0, beta = TIP_BETAS[0]!;
   const mix = new Float64Array(zv.length);
