@@ -5,9 +5,9 @@
  * Threads. onnxruntime's intra-op threads default to all cores: its `session.run` blocks the main thread anyway,
  * and one intra-op thread halves inference (7.5 against 14.4 images/s bare on 2 cores). They do not spin
  * (VISION_SPINNING): onnxruntime's idle intra-op threads otherwise busy-wait between and after operators, on the
- * cores the preprocessing threads need. Measured 2026-12-06 (scripts/bench-embed-breakdown.ts, 128 photos): the
- * bare session costs ~71-81 CPU ms per image spinning against ~55-61 not, at the same or a better rate; zs's
- * engine ~100-125 against ~91-100, and it ran faster without spinning in every round (docs/benchmarks.md). Preprocessing runs in
+ * cores the preprocessing threads need. Measured 2026-12-06 (scripts/bench-embed-breakdown.ts, 128 photos, medians
+ * of two runs): the bare session costs 72-77 CPU ms per image spinning against 59-63 not; zs's engine 110-119
+ * against 95-100, and it ran faster without spinning in 12 of 14 rounds (docs/benchmarks.md, section 1). Preprocessing runs in
  * worker threads beside it (engine-prep.ts); on 2 cores one worker with 2 images in flight is enough (its decodes
  * run on libuv's pool, its JavaScript resample takes ~16 ms of the ~50 ms a 12 MP photo costs, so it can feed
  * ~60 photos/s, far above what inference takes), and a second worker measured no faster on photos and costs
