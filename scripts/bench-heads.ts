@@ -13,7 +13,7 @@
  * - Fine-tuning: the projection [dim, pre] and the class head [ft-classes, dim] on ft-rows pre-projection rows,
  *   L-BFGS for ft-iter iterations at most; time per objective evaluation and in total.
  * Rows are unit vectors around unit class centres (Gaussian noise 0.06 per value), seeded; timings do not depend
- * on the values. One thread. Prints a Markdown table; --out writes the numbers as JSON.
+ * on the values. One thread, except large products on onnxruntime's Gemm (src/learn/ort-matmul.ts, all cores). Prints a Markdown table; --out writes the numbers as JSON.
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -54,6 +54,7 @@ function sample(r: Rng, centres: Float32Array, classes: number, perClass: number
   return { x, labels, n, d: dim, K: classes };
 }
 const time = <T>(f: () => T): [T, number] => { const t = performance.now(); const r = f(); return [r, (performance.now() - t) / 1000]; };
+const timeAsync = async <T>(f: () => Promise<T>): Promise<[T, number]> => { const t = performance.now(); const r = await f(); return [r, (performance.now() - t) / 1000]; };
 
 const r = new Rng(7);
 const centres = unitRows(r, K, d);
@@ -67,10 +68,10 @@ const [g, gdaClosedS] = time(() => gdaClosedForm(train));
 rows.push([`GDA closed form (${K} x ${k} x ${d})`, `shrinkage ${g.shrinkage.toFixed(3)}`, gdaClosedS]);
 const [gh, gdaS] = time(() => fitGda(train, val, zs));
 rows.push([`GDA head with zero-shot mix chosen on ${K * v} validation rows`, `alpha ${(gh.settings.alpha as number).toPrecision(3)}, val acc ${gh.val!.accuracy.toFixed(3)}`, gdaS]);
-const [th, tipS] = time(() => fitTip(train, val, zs));
+const [th, tipS] = await timeAsync(() => fitTip(train, val, zs));
 rows.push([`Tip-Adapter head, beta/alpha chosen on ${K * v} validation rows`, `beta ${th.settings.beta}, alpha ${(th.settings.alpha as number).toPrecision(3)}, val acc ${th.val!.accuracy.toFixed(3)}`, tipS]);
 const val1 = sample(r, centres, K, 1, d, 0.06);
-const [th1, tip1S] = time(() => fitTip(train, val1, zs));
+const [th1, tip1S] = await timeAsync(() => fitTip(train, val1, zs));
 rows.push([`Tip-Adapter head, chosen on ${K} validation rows (1 per class)`, `beta ${th1.settings.beta}, val acc ${th1.val!.accuracy.toFixed(3)}`, tip1S]);
 
 // fine-tuning: pre-projection rows [ftRows, ftP], W0 [d, ftP], class head [ftK, d] (--ft-rows 0 skips it)

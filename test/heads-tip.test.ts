@@ -19,23 +19,23 @@ test('scores by hand: zero-shot logits plus alpha * exp(-beta (1 - cos)) per cla
   assert.ok(s[1]! > s[0]!, 'the cache overturns zero-shot here');
 });
 
-test('alpha > 0 and beta chosen when the cache fixes what zero-shot gets wrong on the validation rows', () => {
+test('alpha > 0 and beta chosen when the cache fixes what zero-shot gets wrong on the validation rows', async () => {
   const T = Float32Array.from([0.8, 0.6, 0.6, 0.8]);
   const keys: Dataset = { x: Float32Array.from([1, 0, 0, 1]), labels: Int32Array.from([0, 1]), n: 2, d: 2, K: 2 };
   // zero-shot is right on these already
   const easy: Dataset = { x: Float32Array.from([0.8, 0.6, 0.6, 0.8]), labels: Int32Array.from([0, 1]), n: 2, d: 2, K: 2 };
   const zs = { T, scale: 1, bias: 0 };
-  const a = fitTip(keys, easy, zs);
+  const a = await fitTip(keys, easy, zs);
   assert.is(a.val!.accuracy, 1);
   // validation rows zero-shot gets wrong (its class 0 leans to coordinate 2) but the cache gets right
   const swappedZs = { T: Float32Array.from([0.6, 0.8, 0.8, 0.6]), scale: 1, bias: 0 };
   const hard: Dataset = { x: Float32Array.from([0.96, 0.28, 0.28, 0.96]), labels: Int32Array.from([0, 1]), n: 2, d: 2, K: 2 };
-  const b = fitTip(keys, hard, swappedZs);
+  const b = await fitTip(keys, hard, swappedZs);
   assert.ok((b.settings.alpha as number) > 0, `alpha ${b.settings.alpha}`);
   assert.is(b.val!.accuracy, 1);
   const wrongZs = scorerOf({ head: 'linear', W: Float64Array.from([0.6, 0.8, 0.8, 0.6]), b: new Float64Array(2) }, 2, 2)(hard.x, 2);
   assert.ok(wrongZs[0]! < wrongZs[1]!, 'zero-shot alone gets row 0 wrong');
-  const cacheOnly = fitTip(keys, keys, swappedZs); // keys are the validation rows: the cache is right on them
+  const cacheOnly = await fitTip(keys, keys, swappedZs); // keys are the validation rows: the cache is right on them
   assert.ok((cacheOnly.settings.beta as number) >= 1);
 });
 

@@ -10,7 +10,7 @@
  * scale * {0, 10^(e/4), e = -12..4}. Needs the text tower's class embeddings.
  */
 import type { Dataset } from '../learn/logreg.js';
-import { productWith } from '../learn/matmul.js';
+import { denseProducts } from '../learn/ort-matmul.js';
 import type { ValScore } from '../learn/select.js';
 import { scoreIfBetter } from './logits.js';
 import { scorerOf, zeroShotLogits, type HeadParams, type ZeroShotWeights } from './state.js';
@@ -24,7 +24,7 @@ export const TIP_ALPHA_EXPONENTS = Array.from({ length: 17 }, (_, i) => (i - 12)
  * cosine to every validation row). Keys are taken class by class, each class's sums for every row and beta kept in
  * one small buffer, so memory is read in order and written once.
  */
-function cacheLogitsAllBetas(affT: Float64Array, n: number, keyLabels: Int32Array, K: number): Float64Array[] {
+function cacheLogitsAllBetas(affT: Float32Array, n: number, keyLabels: Int32Array, K: number): Float64Array[] {
   const B = TIP_BETAS.length;
   const out = TIP_BETAS.map(() => new Float64Array(n * K));
   const byClass: number[][] = Array.from({ length: K }, () => []);
@@ -45,12 +45,18 @@ function cacheLogitsAllBetas(affT: Float64Array, n: number, keyLabels: Int32Arra
   return out;
 }
 
-export function fitTip(train: Dataset, val: Dataset, zs: ZeroShotWeights, fitOn: Dataset = train): FittedHead {
+export async function fitTip(train: Dataset, val: Dataset, zs: ZeroShotWeights, fitOn: Dataset = train): Promise<FittedHead> {
   const { K, d } = train;
   const zv = zeroShotLogits(zs, K, d)(val.x, val.n);
-  // affinities transposed, [N, nv]: the validation rows are the product's fixed side (small, stays in cache) and
-  // the keys stream past it once, instead of every validation row streaming all keys
-  const affT = productWith(val.x.subarray(0, val.n * d), val.n, d).apply(train.x, train.n);
+  // affinities transposed, [N, nv] (keys x validation rows; the class-by-class pass below reads it in order), on
+  // onnxruntime's Gemm when large (learn/ort-matmul.ts)
+  const products = denseProducts();
+  let affT: Float32Array;
+  try {
+    affT = await products.matmulT(train.x, train.n, val.x, val.n, d);
+  } finally {
+    await products.close();
+  }
   const caches = cacheLogitsAllBetas(affT, val.n, train.labels.subarray(0, train.n), K);
   let best: ValScore = { accuracy: -1, loss: Infinity };
   let alpha = 0, beta = TIP_BETAS[0]!;

@@ -73,7 +73,7 @@ export function defaultThreads(): number {
   return Math.max(1, availableParallelism());
 }
 
-async function open(ort: Ort, file: string, device: ResolvedDevice, threads: number, spinning: boolean): Promise<import('onnxruntime-node').InferenceSession> {
+async function open(ort: Ort, file: string | Uint8Array, device: ResolvedDevice, threads: number, spinning: boolean): Promise<import('onnxruntime-node').InferenceSession> {
   const opts: import('onnxruntime-node').InferenceSession.SessionOptions = {
     executionProviders: [device],
     graphOptimizationLevel: 'all',
@@ -84,7 +84,23 @@ async function open(ort: Ort, file: string, device: ResolvedDevice, threads: num
     // onnxruntime's config key session.intra_op.allow_spinning (the Node binding flattens `extra` into such keys)
     ...(spinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
   };
-  return ort.InferenceSession.create(file, opts);
+  return typeof file === 'string' ? ort.InferenceSession.create(file, opts) : ort.InferenceSession.create(file, opts);
+}
+
+/**
+ * A CPU session on model bytes built in memory (src/onnx/build.ts); `name` stands for the file in errors. A graph
+ * onnxruntime refuses is a bug in zs, reported as E_MODEL_LOAD naming it.
+ */
+export async function createMemorySession(bytes: Uint8Array, name: string, options: Omit<SessionOptions, 'device'> = {}): Promise<Session> {
+  const threads = options.threads === undefined ? defaultThreads() : int('--threads', options.threads, 1, 1024);
+  const ort = await loadOrt();
+  try {
+    return wrap(ort, await open(ort, bytes, 'cpu', threads, options.spinning ?? true), name, 'cpu', []);
+  } catch (e) {
+    throw new ZsError('E_MODEL_LOAD', `cannot load the built-in graph ${name}: ${firstLine(e)}`, {
+      hint: 'this is a bug in zs: please report it with the message', cause: e,
+    });
+  }
 }
 
 export async function createSession(file: string, options: SessionOptions = {}): Promise<Session> {
