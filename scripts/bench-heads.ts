@@ -84,13 +84,14 @@ const T = unitRows(r, ftK, d);
 const obj = finetuneObjective(ft, W0, d, T, 100, 1 / per);
 const x0 = new Float64Array(d * ftP + ftK * d); x0.set(W0); x0.set(T, d * ftP);
 const [, evalS] = time(() => obj.fg(x0, new Float64Array(x0.length)));
+obj.close();
 rows.push([`fine-tune: one objective + gradient evaluation (${ft.n} rows, ${ftP} -> ${d}, ${ftK} classes)`, '', evalS]);
 let its = 0;
 const [fh, ftS] = time(() => fitFinetune({ fitOn: ft, W0, d, feature: 'h' }, { T, scale: 100, bias: 0 }, { maxIter: ftIter, onIteration: (i) => { its = i.iteration; } }));
 rows.push([`fine-tune: L-BFGS, at most ${ftIter} iterations`, `${its} iterations, converged ${fh.settings.converged}, objective ${(fh.settings.objective as number).toFixed(4)}`, ftS]);
 }
 
-console.log(`Machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, Node ${process.version}, one thread.\n`);
+console.log(`Machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, Node ${process.version}, one thread (large products: onnxruntime, all cores).\n`);
 console.log('| step | result | seconds |\n| --- | --- | ---: |');
 for (const [a, b, s] of rows) console.log(`| ${a} | ${b} | ${s.toFixed(2)} |`);
 if (outIdx >= 0) writeFileSync(argv[outIdx + 1]!, JSON.stringify({ K, k, d, v, ftRows, ftK, ftP, ftIter, rows }, null, 2) + '\n');

@@ -3,6 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { finetuneObjective, fitFinetune, minClassCount } from '../src/heads/finetune.js';
 import type { Dataset } from '../src/learn/logreg.js';
+import { ORT_MIN_FLOPS } from '../src/learn/ort-matmul.js';
 import { Rng } from '../src/data/rng.js';
 
 function gauss(r: Rng): number {
@@ -29,6 +30,23 @@ function problem(seed: number, n = 24, p = 7, d = 4, K = 3) {
   const data: Dataset = { x, labels, n, d: p, K };
   return { data, W0, T, d, p, K };
 }
+
+test('float32 products (onnxruntime above the switch point, WASM below) match the float64 objective and gradient', () => {
+  const { data, W0, T, d, p, K } = problem(4, 200, 96, 64, 40); // A = H W' and dW: 200 x 64 x 96 = 1.2M >= ORT_MIN_FLOPS
+  assert.ok(200 * 64 * 96 >= ORT_MIN_FLOPS && 200 * 40 * 64 < ORT_MIN_FLOPS);
+  const x = Float64Array.from([...W0, ...T]);
+  for (let i = 0; i < x.length; i++) x[i]! += 0.01 * Math.sin(i);
+  const g32 = new Float64Array(x.length), g64 = new Float64Array(x.length);
+  const o32 = finetuneObjective(data, W0, d, T, 7, 0.3);
+  const o64 = finetuneObjective(data, W0, d, T, 7, 0.3, 'f64');
+  const f32 = o32.fg(x, g32), f64 = o64.fg(x, g64);
+  o32.close();
+  o64.close();
+  assert.ok(Math.abs(f32 - f64) < 1e-5 * Math.abs(f64), `f ${f32} vs ${f64}`);
+  let num = 0, den = 0;
+  for (let i = 0; i < x.length; i++) { num += (g32[i]! - g64[i]!) ** 2; den += g64[i]! ** 2; }
+  assert.ok(Math.sqrt(num / den) < 1e-4, `gradient rel. error ${Math.sqrt(num / den)}`);
+});
 
 test('the gradient matches central differences (float64 products)', () => {
   const { data, W0, T, d, p, K } = problem(1);

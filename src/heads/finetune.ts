@@ -11,12 +11,13 @@
  * pretrained weights; no validation set. The same lambda pulls the class head toward the text embeddings.
  * Gradient (G = (P - Y) / n [n, K]):  dC = s G' U + 2 lambda (C - T);  du_i = s (G C)_i;
  * da_i = (du_i - u_i (u_i . du_i)) / |a_i|;  dW = dA' H + 2 lambda (W - W0).
- * All five products (A = H W', Z = U C', dU = G C, dC = G' U, dW = dA' H) run on the SIMD kernel (learn/matmul.ts)
- * in float32, or in float64 loops with precision 'f64' (exact, for gradient checks).
+ * All five products (A = H W', Z = U C', dU = G C, dC = G' U, dW = dA' H) run in float32 (learn/ort-sync.ts:
+ * onnxruntime's Gemm for large ones, the WASM SIMD kernel for small ones), or in float64 loops with precision 'f64'
+ * (exact, for gradient checks).
  */
 import { lbfgs } from '../learn/lbfgs.js';
 import type { Dataset } from '../learn/logreg.js';
-import { productWith } from '../learn/matmul.js';
+import { syncDenseProducts, type SyncDenseProducts } from '../learn/ort-sync.js';
 import { scorerOf, type HeadParams, type ZeroShotWeights } from './state.js';
 import type { FittedHead } from './fewshot.js';
 
@@ -44,6 +45,8 @@ export interface FinetuneObjective {
   fg(x: Float64Array, g: Float64Array): number;
   /** Mean cross-entropy alone at the last evaluated point. */
   lastLoss(): number;
+  /** Ends the product worker (the objective cannot be evaluated after). */
+  close(): void;
 }
 
 /** Z = A B' with a fixed-shape right-hand side B [cols, inner] that can be replaced: A [m, inner] -> Z [m, cols]. */
@@ -52,13 +55,13 @@ interface Mul {
   apply(a: Float32Array | Float64Array, m: number): Float64Array;
 }
 
-/** float32 on the SIMD kernel (learn/matmul.ts), or float64 in plain loops (exact; for checks on small problems). */
-function mul(cols: number, inner: number, precision: 'f32' | 'f64'): Mul {
+/** float32 through `dense` (learn/ort-sync.ts), or float64 in plain loops (exact; for checks on small problems). */
+function mul(cols: number, inner: number, precision: 'f32' | 'f64', dense: SyncDenseProducts): Mul {
   if (precision === 'f32') {
-    const prod = productWith(new Float32Array(cols * inner), cols, inner);
+    const B = new Float32Array(cols * inner);
     return {
-      set: (b) => prod.update(b),
-      apply: (a, m) => prod.apply(a instanceof Float32Array ? a : Float32Array.from(a), m),
+      set: (b) => { B.set(b); },
+      apply: (a, m) => Float64Array.from(dense.matmulT(a, m, B, cols, inner)),
     };
   }
   let B: ArrayLike<number> = new Float64Array(cols * inner);
@@ -87,12 +90,13 @@ export function finetuneObjective(data: Dataset, W0: Float32Array, d: number, T:
   precision: 'f32' | 'f64' = 'f32'): FinetuneObjective {
   const { x: H, labels, n, d: p, K } = data;
   const Arr = precision === 'f32' ? Float32Array : Float64Array;
-  const proj = mul(d, p, precision);      // A = H W'            [n, d]
-  const back = mul(p, n, precision);      // dW = dA' H = dA' (H')'  [d, p]
+  const dense = syncDenseProducts();
+  const proj = mul(d, p, precision, dense);      // A = H W'            [n, d]
+  const back = mul(p, n, precision, dense);      // dW = dA' H = dA' (H')'  [d, p]
   back.set(transpose(H, n, p, new Arr(p * n)));
-  const logit = mul(K, d, precision);     // Z = U C'            [n, K]
-  const toU = mul(d, K, precision);       // dU = G C = G (C')'  [n, d]
-  const toC = mul(d, n, precision);       // dC = G' U = G' (U')' [K, d]
+  const logit = mul(K, d, precision, dense);     // Z = U C'            [n, K]
+  const toU = mul(d, K, precision, dense);       // dU = G C = G (C')'  [n, d]
+  const toC = mul(d, n, precision, dense);       // dC = G' U = G' (U')' [K, d]
   const U = new Arr(n * d), Ut = new Arr(d * n), Ct = new Arr(d * K), Gt = new Arr(K * n), dAt = new Arr(d * n);
   const norms = new Float64Array(n);
   const G = new Arr(n * K);
@@ -139,7 +143,7 @@ export function finetuneObjective(data: Dataset, W0: Float32Array, d: number, T:
     for (let i = 0; i < K * d; i++) { const c = C[i]! - T[i]!; pen += c * c; gC[i] = dC[i]! + 2 * lambda * c; }
     return loss + lambda * pen;
   };
-  return { fg, lastLoss: () => loss };
+  return { fg, lastLoss: () => loss, close: () => dense.close() };
 }
 
 /** Smallest class count of a dataset (k of k-shot). */
@@ -157,10 +161,15 @@ export function fitFinetune(pre: PreProjection, zs: ZeroShotWeights, options: Fi
   const x0 = new Float64Array(d * p + K * d);
   x0.set(W0);
   x0.set(zs.T, d * p);
-  const r = lbfgs(obj.fg, x0, {
-    maxIter: options.maxIter ?? 200, gtol: 1e-5, fScale: 1,
-    onIteration: options.onIteration ? (i) => { options.onIteration!({ iteration: i.iteration, objective: i.f }); } : undefined,
-  });
+  let r: ReturnType<typeof lbfgs>;
+  try {
+    r = lbfgs(obj.fg, x0, {
+      maxIter: options.maxIter ?? 200, gtol: 1e-5, fScale: 1,
+      onIteration: options.onIteration ? (i) => { options.onIteration!({ iteration: i.iteration, objective: i.f }); } : undefined,
+    });
+  } finally {
+    obj.close();
+  }
   const params: HeadParams = {
     head: 'finetune', feature, projection: Float32Array.from(r.x.subarray(0, d * p)), classes: Float32Array.from(r.x.subarray(d * p)), scale: zs.scale, p,
   };
