@@ -1,7 +1,9 @@
 /** Tip-Adapter: the scorer against a case worked by hand, and the choice of alpha and beta on validation rows. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { fitTip } from '../src/heads/tip.js';
+import { TIP_ALPHA_EXPONENTS, TIP_BETAS, fitTip } from '../src/heads/tip.js';
+import { valScore } from '../src/heads/logits.js';
+import { bestIndex } from '../src/learn/select.js';
 import { scorerOf } from '../src/heads/state.js';
 import type { Dataset } from '../src/learn/logreg.js';
 
@@ -37,6 +39,36 @@ test('alpha > 0 and beta chosen when the cache fixes what zero-shot gets wrong o
   assert.ok(wrongZs[0]! < wrongZs[1]!, 'zero-shot alone gets row 0 wrong');
   const cacheOnly = await fitTip(keys, keys, swappedZs); // keys are the validation rows: the cache is right on them
   assert.ok((cacheOnly.settings.beta as number) >= 1);
+});
+
+test('the selection equals a plain scan of every beta/alpha candidate scored in full on a random problem', async () => {
+  let seed = 7;
+  const rnd = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648 - 0.5; };
+  const K = 4, d = 6;
+  const unitRows = (n: number, labels: number[]): Float32Array => {
+    const x = new Float32Array(n * d);
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) { x[i * d + j] = (j === labels[i]! ? 0.5 : 0) + rnd(); s += x[i * d + j]! ** 2; }
+      for (let j = 0; j < d; j++) x[i * d + j]! /= Math.sqrt(s);
+    }
+    return x;
+  };
+  const trainLabels = Array.from({ length: 12 }, (_, i) => i % K), valLabels = Array.from({ length: 40 }, (_, i) => i % K);
+  const train: Dataset = { x: unitRows(12, trainLabels), labels: Int32Array.from(trainLabels), n: 12, d, K };
+  const val: Dataset = { x: unitRows(40, valLabels), labels: Int32Array.from(valLabels), n: 40, d, K };
+  const zs = { T: unitRows(K, [1, 0, 3, 2]), scale: 5, bias: 0 }; // zero-shot leans wrong: the cache matters
+  const fit = await fitTip(train, val, zs);
+  const candidates = [{ alpha: 0, beta: TIP_BETAS[0]! }];
+  for (const beta of TIP_BETAS) for (const e of TIP_ALPHA_EXPONENTS) candidates.push({ alpha: zs.scale * 10 ** e, beta });
+  const scores = candidates.map(({ alpha, beta }) => {
+    const logp = scorerOf({ head: 'tip', zeroShot: zs, keys: train.x, keyLabels: train.labels, alpha, beta }, K, d)(val.x, val.n);
+    return valScore(Float64Array.from(logp), val.labels, K);
+  });
+  const ref = candidates[bestIndex(scores)]!;
+  assert.equal(fit.settings, ref);
+  assert.ok(ref.alpha > 0 && fit.val!.accuracy > scores[0]!.accuracy, 'the cache beats zero-shot here');
+  close(fit.val!.loss, scores[bestIndex(scores)]!.loss, 1e-6); // the scorer computes affinities in float32
 });
 
 test.run();

@@ -68,6 +68,13 @@ export function scoreIfBetter(logits: Float64Array, labels: Int32Array, K: numbe
   }
   const accuracy = ok / n;
   if (accuracy < best.accuracy) return null;
+  const score = { accuracy, loss: logitsLogLoss(logits, labels, K) };
+  return beats(score, best) ? score : null;
+}
+
+/** Mean log-loss of logits [n, K] (log-sum-exp per row, no copy; the same numbers as valScore's up to rounding). */
+export function logitsLogLoss(logits: Float64Array, labels: Int32Array, K: number): number {
+  const n = labels.length;
   let loss = 0;
   for (let i = 0; i < n; i++) {
     let m = -Infinity;
@@ -76,6 +83,5 @@ export function scoreIfBetter(logits: Float64Array, labels: Int32Array, K: numbe
     for (let k = 0; k < K; k++) s += Math.exp(logits[i * K + k]! - m);
     loss += Math.min(m + Math.log(s) - logits[i * K + labels[i]!]!, -Math.log(PROB_FLOOR));
   }
-  const score = { accuracy, loss: loss / n };
-  return beats(score, best) ? score : null;
+  return loss / n;
 }

@@ -11,8 +11,8 @@
  */
 import type { Dataset } from '../learn/logreg.js';
 import { denseProducts } from '../learn/ort-matmul.js';
-import type { ValScore } from '../learn/select.js';
-import { scoreIfBetter } from './logits.js';
+import { LOSS_TIE, beats, type ValScore } from '../learn/select.js';
+import { logitsLogLoss } from './logits.js';
 import { scorerOf, zeroShotLogits, type HeadParams, type ZeroShotWeights } from './state.js';
 import type { FittedHead } from './fewshot.js';
 
@@ -45,6 +45,28 @@ function cacheLogitsAllBetas(affT: Float32Array, n: number, keyLabels: Int32Arra
   return out;
 }
 
+/**
+ * Validation accuracy of zv + a c [n, K] for every a of `alphas` in one pass over the logits (argmax ties to the lower
+ * class, the same comparisons as scoreIfBetter's on the mixed logits).
+ */
+export function accuracies(zv: Float64Array, c: Float64Array, alphas: readonly number[], labels: Int32Array, K: number): number[] {
+  const A = alphas.length, n = labels.length;
+  const al = Float64Array.from(alphas), top = new Float64Array(A), arg = new Int32Array(A), ok = new Int32Array(A);
+  for (let i = 0; i < n; i++) {
+    const o = i * K;
+    for (let a = 0; a < A; a++) { top[a] = zv[o]! + al[a]! * c[o]!; arg[a] = 0; }
+    for (let k = 1; k < K; k++) {
+      const z = zv[o + k]!, ck = c[o + k]!;
+      for (let a = 0; a < A; a++) {
+        const v = z + al[a]! * ck;
+        if (v > top[a]!) { top[a] = v; arg[a] = k; }
+      }
+    }
+    for (let a = 0; a < A; a++) if (arg[a] === labels[i]) ok[a]!++;
+  }
+  return Array.from(ok, (v) => v / n);
+}
+
 export async function fitTip(train: Dataset, val: Dataset, zs: ZeroShotWeights, fitOn: Dataset = train): Promise<FittedHead> {
   const { K, d } = train;
   const zv = zeroShotLogits(zs, K, d)(val.x, val.n);
@@ -58,20 +80,32 @@ export async function fitTip(train: Dataset, val: Dataset, zs: ZeroShotWeights, 
     await products.close();
   }
   const caches = cacheLogitsAllBetas(affT, val.n, train.labels.subarray(0, train.n), K);
-  let best: ValScore = { accuracy: -1, loss: Infinity };
-  let alpha = 0, beta = TIP_BETAS[0]!;
-  const mix = new Float64Array(zv.length);
+  // candidates in `beats` order (beta outer, alpha inner, alpha = 0 once): accuracies of every alpha from one pass
+  // per beta; a log-loss (log-sum-exp over [n, K]) only when a candidate ties the best's accuracy and could beat it
   const alphas = [0, ...TIP_ALPHA_EXPONENTS.map((e) => zs.scale * 10 ** e)];
+  const mix = new Float64Array(zv.length);
+  const lossOf = (bi: number, ai: number): number => {
+    const c = caches[bi]!, a = alphas[ai]!;
+    for (let i = 0; i < mix.length; i++) mix[i] = zv[i]! + a * c[i]!;
+    return logitsLogLoss(mix, val.labels, K);
+  };
+  let best = { bi: 0, ai: 0, accuracy: -1, loss: null as number | null };
   for (const [bi, c] of caches.entries()) {
-    for (const a of alphas) {
-      if (a === 0 && bi > 0) continue; // zero-shot does not depend on beta
-      for (let i = 0; i < mix.length; i++) mix[i] = zv[i]! + a * c[i]!;
-      const s = scoreIfBetter(mix, val.labels, K, best);
-      if (s) { best = s; alpha = a; beta = TIP_BETAS[bi]!; }
+    const acc = accuracies(zv, c, alphas, val.labels, K);
+    for (let ai = bi > 0 ? 1 : 0; ai < alphas.length; ai++) { // zero-shot (alpha 0) does not depend on beta
+      if (acc[ai]! > best.accuracy) best = { bi, ai, accuracy: acc[ai]!, loss: null };
+      else if (acc[ai] === best.accuracy) {
+        best.loss ??= lossOf(best.bi, best.ai);
+        if (best.loss <= LOSS_TIE) continue; // log-losses are >= 0: no tie can beat this one
+        const loss = lossOf(bi, ai);
+        if (beats({ accuracy: acc[ai]!, loss }, { accuracy: best.accuracy, loss: best.loss })) best = { bi, ai, accuracy: acc[ai]!, loss };
+      }
     }
   }
+  const alpha = alphas[best.ai]!, beta = TIP_BETAS[best.bi]!;
+  const chosen: ValScore = { accuracy: best.accuracy, loss: best.loss ?? lossOf(best.bi, best.ai) };
   const params: HeadParams = {
     head: 'tip', zeroShot: zs, keys: fitOn.x.slice(0, fitOn.n * d), keyLabels: fitOn.labels.slice(0, fitOn.n), alpha, beta,
   };
-  return { params, score: scorerOf(params, K, d), C: alpha, val: best, settings: { alpha, beta } };
+  return { params, score: scorerOf(params, K, d), C: alpha, val: chosen, settings: { alpha, beta } };
 }
