@@ -10,9 +10,8 @@
  *
  * The size is fully determined by (d, dp, n), so a short or foreign file is refused as damaged.
  */
-import { closeSync, openSync, readSync, promises as fsp } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { writeAtomicWith } from '../util/fs.js';
 import { ZsError, wrapError } from '../errors.js';
 import { META } from './quantize.js';
 
@@ -39,10 +38,8 @@ const view = (a: ArrayBufferView): Uint8Array => new Uint8Array(a.buffer, a.byte
 
 /** Writes a segment atomically from its three blocks (each may be given in parts, written in order). */
 export async function writeSegment(file: string, l: SegmentLayout, f32: ArrayBufferView[], i8: ArrayBufferView[], meta: ArrayBufferView[]): Promise<void> {
-  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    const fh = await fsp.open(tmp, 'w');
-    try {
+    await writeAtomicWith(file, async (fh) => {
       let pos = 0;
       for (const part of [header(l), ...f32, ...i8, ...meta]) {
         const bytes = view(part);
@@ -53,13 +50,8 @@ export async function writeSegment(file: string, l: SegmentLayout, f32: ArrayBuf
         }
       }
       if (pos !== segmentBytes(l)) throw new Error(`wrote ${pos} bytes, expected ${segmentBytes(l)}`);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await fsp.rename(tmp, file);
+    });
   } catch (e) {
-    await fsp.rm(tmp, { force: true });
     throw wrapError(e, 'E_INDEX_WRITE', `cannot write the index segment ${file}`, 'check that the disk has room and the folder is writable');
   }
 }
