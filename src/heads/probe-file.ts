@@ -5,10 +5,9 @@
  * Loading refuses, with one line each: another model (id or fingerprint), a newer file schema or head version, an
  * unknown head, a field edited into nonsense. A schema 1 file (zs-linear-probe, LinearProbe) loads as a linear head.
  */
-import { readFile } from 'node:fs/promises';
-import { ZsError, wrapError, usageError } from '../errors.js';
+import { ZsError, usageError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
-import { LinearProbe, checkFeatures, PROBE_KIND, type ModelRef } from './probe.js';
+import { LinearProbe, checkFeatures, readProbeJson, PROBE_KIND, type ModelRef } from './probe.js';
 import { corrupt, isObj, paramsFromJson, paramsToJson } from './head-json.js';
 import { HEAD_NAMES, HEAD_VERSIONS, inputOf, scorerOf, type HeadInput, type HeadName, type HeadParams, type Scorer } from './state.js';
 
@@ -106,20 +105,7 @@ export class Probe {
   }
 
   static async load(file: string, model?: ModelRef): Promise<Probe> {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (e) {
-      throw wrapError(e, 'E_PROBE_READ', `cannot read probe file ${file}`, 'check the path');
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (e) {
-      throw new ZsError('E_PROBE_CORRUPT', `probe file ${file} is not valid JSON (${e instanceof Error ? e.message : String(e)})`,
-        { hint: 'the file is damaged or not a probe: fit the probe again', cause: e });
-    }
-    return Probe.fromJSON(json, model, `probe file ${file}`);
+    return Probe.fromJSON(await readProbeJson(file), model, `probe file ${file}`);
   }
 
   /** Throws unless every class of this probe is among `datasetLabels`. */

@@ -210,19 +210,22 @@ export class LinearProbe {
 
   /** Reads and checks a probe file; with `model`, refuses a probe made for another model. */
   static async load(file: string, model?: ModelRef): Promise<LinearProbe> {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (e) {
-      throw wrapError(e, 'E_PROBE_READ', `cannot read probe file ${file}`, 'check the path');
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (e) {
-      throw new ZsError('E_PROBE_CORRUPT', `probe file ${file} is not valid JSON (${e instanceof Error ? e.message : String(e)})`,
-        { hint: 'the file is damaged or not a probe: fit the probe again', cause: e });
-    }
-    return LinearProbe.fromJSON(json, model, `probe file ${file}`);
+    return LinearProbe.fromJSON(await readProbeJson(file), model, `probe file ${file}`);
+  }
+}
+
+/** A probe file's parsed JSON, unchecked; an unreadable file or invalid JSON is a ZsError naming the file. */
+export async function readProbeJson(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw wrapError(e, 'E_PROBE_READ', `cannot read probe file ${file}`, 'check the path');
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new ZsError('E_PROBE_CORRUPT', `probe file ${file} is not valid JSON (${e instanceof Error ? e.message : String(e)})`,
+      { hint: 'the file is damaged or not a probe: fit the probe again', cause: e });
   }
 }
