@@ -5,7 +5,7 @@
 import { defineCommand } from './command.js';
 import { withModelOptions, loadOptions, DEFAULT_MODEL, type ModelArgs } from './options.js';
 import { readLinesFile, type Io } from './io.js';
-import { printPredictions } from './format.js';
+import { printOutcome } from './format.js';
 import { createProgress } from './progress.js';
 import { usageError } from '../errors.js';
 import { int } from '../validate.js';
@@ -51,13 +51,7 @@ async function runOwnLabels(a: ClassifyArgs, io: Io): Promise<number> {
     const bar = await createProgress(io, { label: 'classify', total: paths.length, unit: 'images' });
     const { results, failures } = await classifyOwnLabels(model, paths, { topK, onProgress: (p) => bar.update(p.done) });
     bar.stop();
-    printPredictions(io, results, a.json);
-    for (const f of failures) io.note(f.error.toLine(), true);
-    if (failures.length > 0) {
-      io.note(`${failures.length} of ${paths.length} images failed`, true);
-      return 1;
-    }
-    return 0;
+    return printOutcome(io, results, failures, paths.length, a.json);
   } finally {
     await model.close();
   }
@@ -91,13 +85,7 @@ async function run(a: ClassifyArgs, io: Io): Promise<number> {
     const bar = await createProgress(io, { label: 'classify', total: paths.length, unit: 'images' });
     const { results, failures } = await zs.classify(model, paths, { topK, onProgress: (p) => bar.update(p.done) });
     bar.stop();
-    printPredictions(io, results, a.json);
-    for (const f of failures) io.note(f.error.toLine(), true);
-    if (failures.length > 0) {
-      io.note(`${failures.length} of ${paths.length} images failed`, true);
-      return 1;
-    }
-    return 0;
+    return printOutcome(io, results, failures, paths.length, a.json);
   } finally {
     await model.close();
   }

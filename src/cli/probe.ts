@@ -7,7 +7,7 @@ import { defineCommand, type CliContext } from './command.js';
 import { withModelOptions, loadOptions, DEFAULT_MODEL, type ModelArgs } from './options.js';
 import { table, type Io } from './io.js';
 import { createProgress } from './progress.js';
-import { printPredictions, percent } from './format.js';
+import { printOutcome, percent } from './format.js';
 import { usageError } from '../errors.js';
 import { int, number } from '../validate.js';
 import type { Model } from '../embed/model.js';
@@ -231,10 +231,7 @@ export async function predictWithProbe(file: string, inputs: string[], a: ModelA
     const proba = probe.predictProba(r.embeddings.data);
     const { rankRows } = await import('../heads/rank.js');
     const ranked = rankRows(proba, r.indices.length, probe.labels, topK);
-    printPredictions(io, r.indices.map((idx, i) => ({ path: paths[idx]!, predictions: ranked[i]! })), a.json);
-    for (const f of r.failures) io.note(f.error.toLine(), true);
-    if (r.failures.length) io.note(`${r.failures.length} of ${paths.length} images failed`, true);
-    return r.failures.length ? 1 : 0;
+    return printOutcome(io, r.indices.map((idx, i) => ({ path: paths[idx]!, predictions: ranked[i]! })), r.failures, paths.length, a.json);
   } finally {
     await model!.close();
   }
