@@ -12,7 +12,7 @@ import { lineChartSvg } from './svg.js';
 import { shotAxis } from './chart.js';
 import { HEAD_SPECS } from '../heads/registry.js';
 import { bestZeroShot, type MultiBenchResults } from './multi.js';
-import { REPORT_FILES, checkOutDir, mdEscape, mdTable, pct, pctStd, probeTable, secs, shotsLabel } from './report.js';
+import { REPORT_FILES, checkOutDir, mdEscape, mdTable, pct, pctStd, probeTable, secs, shotsLabel, withFooter } from './report.js';
 
 /** chart.svg: linear-probe top-1 against shots per class, one line per backbone. */
 export function multiChartSvg(r: MultiBenchResults): string {
@@ -79,13 +79,7 @@ export function renderMultiMarkdown(r: MultiBenchResults, chartFile: string = RE
   out.push(mdTable(['backbone', 'images', 'embed s', 'fit s', 'predict s', 'total s'],
     r.backbones.map((b) => [mdEscape(b.model.id), String(b.timings.images), secs(b.timings.embedS), secs(b.timings.fitS), secs(b.timings.predictS), secs(b.timings.totalS)]),
     ['l', 'r', 'r', 'r', 'r', 'r']), '');
-  if (r.notes.length) {
-    out.push('## Notes', '');
-    for (const n of r.notes) out.push(`- ${mdEscape(n)}`);
-    out.push('');
-  }
-  out.push(`Made by zs ${mdEscape(r.zsVersion)} on ${mdEscape(r.createdAt)}.`);
-  return out.join('\n') + '\n';
+  return withFooter(out, r);
 }
 
 /** Writes report.md, results.json and chart.svg into `dir`; returns their paths. */

@@ -111,13 +111,7 @@ export function renderMarkdown(r: BenchResults, chartFile: string = REPORT_FILES
     ['total', secs(t.totalS)],
   ], ['l', 'r']), '');
 
-  if (r.notes.length) {
-    out.push('## Notes', '');
-    for (const n of r.notes) out.push(`- ${mdEscape(n)}`);
-    out.push('');
-  }
-  out.push(`Made by zs ${mdEscape(r.zsVersion)} on ${mdEscape(r.createdAt)}.`);
-  return out.join('\n') + '\n';
+  return withFooter(out, r);
 }
 
 /** Refuses an output folder that exists and is not empty, unless `force`. */
@@ -159,4 +153,15 @@ export async function writeBenchReport(dir: string, results: BenchResults, optio
     paths.push(p);
   }
   return paths;
+}
+
+/** Ends a Markdown report: the notes section (when there are notes) and the "Made by" line. */
+export function withFooter(out: string[], r: { notes: string[]; zsVersion: string; createdAt: string }): string {
+  if (r.notes.length) {
+    out.push('## Notes', '');
+    for (const n of r.notes) out.push(`- ${mdEscape(n)}`);
+    out.push('');
+  }
+  out.push(`Made by zs ${mdEscape(r.zsVersion)} on ${mdEscape(r.createdAt)}.`);
+  return out.join('\n') + '\n';
 }
