@@ -7,37 +7,17 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { Model } from '../src/embed/model.js';
 import { runBench } from '../src/bench/run.js';
 import { ZsError } from '../src/errors.js';
 import { zs, tempDir, CLIP_DIR } from './_helpers.js';
+import { makeColorDataset, COLOR_CLASSES } from './helpers/color-dataset.js';
 
 const { dir: tmp, cleanup } = tempDir();
-const CLASSES = { red_thing: [220, 40, 40], green_thing: [40, 200, 60], blue_thing: [40, 60, 220] } as const;
-
-async function makeDataset(root: string, perClass: { train: number; test: number }): Promise<void> {
-  let seed = 1;
-  for (const [name, rgb] of Object.entries(CLASSES)) {
-    for (const part of ['train', 'test'] as const) {
-      mkdirSync(join(root, part, name), { recursive: true });
-      for (let i = 0; i < perClass[part]; i++) {
-        const w = 40 + ((seed * 7) % 30), h = 32 + ((seed * 11) % 20);
-        const px = Buffer.alloc(w * h * 3);
-        for (let p = 0; p < w * h; p++) {
-          seed = (seed * 1103515245 + 12345) >>> 0;
-          for (let c = 0; c < 3; c++) px[p * 3 + c] = Math.max(0, Math.min(255, rgb[c]! + ((seed >>> (8 * c)) & 63) - 32));
-        }
-        await sharp(px, { raw: { width: w, height: h, channels: 3 } }).png().toFile(join(root, part, name, `${part}-${i}.png`));
-      }
-    }
-  }
-}
-
 const DATA = join(tmp, 'colors');
 
 test.before(async () => {
-  await makeDataset(DATA, { train: 10, test: 4 });
+  await makeColorDataset(DATA, { train: 10, test: 4 });
 });
 
 test('the protocol: k shots and min(k, 4) validation rows per class, k too large skipped with a note, same seeds same numbers', async () => {
@@ -118,9 +98,9 @@ test('finetune runs on pre-projection features of the same images and is cached 
 
 test('a folder without train/ and test/ is split by --test-split with the seed', async () => {
   const flat = join(tmp, 'flat');
-  await makeDataset(join(tmp, 'flat-src'), { train: 6, test: 0 });
+  await makeColorDataset(join(tmp, 'flat-src'), { train: 6, test: 0 });
   // move the train/ classes up one level: flat/<class>/*.png
-  for (const name of Object.keys(CLASSES)) {
+  for (const name of Object.keys(COLOR_CLASSES)) {
     mkdirSync(join(flat, name), { recursive: true });
     for (let i = 0; i < 6; i++) writeFileSync(join(flat, name, `${i}.png`), readFileSync(join(tmp, 'flat-src', 'train', name, `train-${i}.png`)));
   }

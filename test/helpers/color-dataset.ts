@@ -3,11 +3,12 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 
-const CLASSES = { red_thing: [220, 40, 40], green_thing: [40, 200, 60], blue_thing: [40, 60, 220] } as const;
+/** The class names and their base colours. */
+export const COLOR_CLASSES = { red_thing: [220, 40, 40], green_thing: [40, 200, 60], blue_thing: [40, 60, 220] } as const;
 
 export async function makeColorDataset(root: string, perClass: { train: number; test: number }): Promise<void> {
   let seed = 1;
-  for (const [name, rgb] of Object.entries(CLASSES)) {
+  for (const [name, rgb] of Object.entries(COLOR_CLASSES)) {
     for (const part of ['train', 'test'] as const) {
       mkdirSync(join(root, part, name), { recursive: true });
       for (let i = 0; i < perClass[part]; i++) {
